@@ -1,0 +1,96 @@
+#include "board/virt_board.h"
+
+#include "board/virt_fdt.h"
+
+namespace ferry {
+
+VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
+                     PowerControl& power)
+    : ram_(kRamBase, config.ram_size),
+      bus_(ram_),
+      hart_(bus_, [this] { return clock_.ticks(); }),
+      clint_(clock_, hart_),
+      plic_(hart_),
+      uart_(serial, plic_.irq_line(kUartIrq)),
+      test_(power),
+      rtc_(plic_.irq_line(kRtcIrq)) {
+  bus_.add_mmio(kTestBase, 0x1000, &test_, "sifive_test");
+  bus_.add_mmio(kRtcBase, 0x1000, &rtc_, "goldfish_rtc");
+  bus_.add_mmio(kClintBase, Clint::kWindowSize, &clint_, "clint");
+  bus_.add_mmio(kPlicBase, kPlicSize, &plic_, "plic");
+  bus_.add_mmio(kUartBase, Uart16550::kWindowSize, &uart_, "serial");
+  for (unsigned i = 0; i < kVirtioSlots; ++i) {
+    virtio_slots_.push_back(std::make_unique<VirtioMmioEmpty>());
+    bus_.add_mmio(kVirtioBase + i * 0x1000, VirtioMmioEmpty::kWindowSize,
+                  virtio_slots_.back().get(), "virtio_mmio." + std::to_string(i));
+  }
+
+  VirtFdtParams fdt_params;
+  fdt_params.ram_base = kRamBase;
+  fdt_params.ram_size = config.ram_size;
+  fdt_params.bootargs = config.append;
+  fdt_ = build_virt_fdt(fdt_params);
+  fdt_addr_ = virt_fdt_address(kRamBase, config.ram_size);
+  if (fdt_addr_ < kRamBase || !ram_.contains(fdt_addr_, fdt_.size()))
+    throw LoadError("RAM is too small for the device tree");
+
+  load_images(config);
+  bus_.add_rom(kBootRomBase, rom_, "boot_rom");
+  reset();
+}
+
+void VirtBoard::load_images(const BoardConfig& config) {
+  uint64_t start = kRamBase, next_addr = 0;
+  const bool no_bios = config.bios == "none";
+  if (!no_bios) {
+    const std::string bios = config.bios.empty() ? kDefaultBios : config.bios;
+    LoadedImage fw = load_image(bios, ram_, kRamBase);
+    start = fw.entry;
+    const uint64_t kernel_addr =
+        (fw.highest + kKernelAlign - 1) / kKernelAlign * kKernelAlign;
+    images_.push_back(std::move(fw));
+    if (!config.kernel.empty()) {
+      LoadedImage kernel = load_image(config.kernel, ram_, kernel_addr);
+      next_addr = kernel.entry;
+      images_.push_back(std::move(kernel));
+    }
+  } else if (!config.kernel.empty()) {
+    LoadedImage kernel = load_image(config.kernel, ram_, kRamBase);
+    start = kernel.entry;
+    images_.push_back(std::move(kernel));
+  } else {
+    throw LoadError("no guest to run: give -kernel, or -bios with firmware");
+  }
+  for (const auto& image : images_)
+    if (image.highest > fdt_addr_ && image.lowest < fdt_addr_ + fdt_.size())
+      throw LoadError("the loaded images overlap the device tree at 0x" +
+                      [](uint64_t v) {
+                        char b[24];
+                        std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(v));
+                        return std::string(b);
+                      }(fdt_addr_));
+  rom_ = build_boot_rom({start, fdt_addr_, next_addr, kNextModeSupervisor});
+}
+
+void VirtBoard::reset() {
+  for (const auto& image : images_) image.apply(ram_);
+  ram_.write(fdt_addr_, fdt_.data(), fdt_.size());
+  clint_.reset();
+  plic_.reset();
+  uart_.reset();
+  test_.reset();
+  rtc_.reset();
+  hart_.reset(kBootRomBase);
+  clint_.update();
+}
+
+void VirtBoard::update_timers() {
+  clint_.update();
+  rtc_.update();
+}
+
+std::vector<StateOwner*> VirtBoard::state_owners() {
+  return {&plic_, &clint_, &rtc_, &uart_, &test_, &hart_};
+}
+
+}  // namespace ferry

@@ -1,0 +1,100 @@
+// VirtBoard: the machine laid out like QEMU's `virt` (see docs/board.md).
+//
+// Owns guest RAM, the bus, the hart and every device, wires their interrupt
+// lines, builds the device tree and the reset ROM, and loads firmware and
+// kernel images. It knows nothing of threads: the Vm runs it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "board/boot_rom.h"
+#include "chardev/serial_backend.h"
+#include "cpu/hart.h"
+#include "devices/clint.h"
+#include "devices/goldfish_rtc.h"
+#include "devices/guest_clock.h"
+#include "devices/plic.h"
+#include "devices/power_control.h"
+#include "devices/sifive_test.h"
+#include "devices/uart16550.h"
+#include "devices/virtio_mmio_empty.h"
+#include "loader/image_loader.h"
+#include "memory/address_space.h"
+#include "memory/guest_ram.h"
+
+namespace ferry {
+
+constexpr uint64_t kRamBase = 0x80000000;
+constexpr uint64_t kTestBase = 0x100000;
+constexpr uint64_t kRtcBase = 0x101000;
+constexpr uint64_t kClintBase = 0x2000000;
+constexpr uint64_t kPlicBase = 0xc000000;
+constexpr uint64_t kPlicSize = 0x600000;
+constexpr uint64_t kUartBase = 0x10000000;
+constexpr uint64_t kVirtioBase = 0x10001000;
+constexpr unsigned kVirtioSlots = 8;
+constexpr unsigned kUartIrq = 10;
+constexpr unsigned kRtcIrq = 11;
+// Where a kernel goes when firmware occupies the start of RAM.
+constexpr uint64_t kKernelAlign = 2ull << 20;
+// Debian's OpenSBI, used when -bios is not given (as QEMU uses its own copy).
+constexpr const char* kDefaultBios =
+    "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
+
+struct BoardConfig {
+  uint64_t ram_size = 128ull << 20;
+  std::string bios;    // "" = default firmware, "none", or a path
+  std::string kernel;  // "" = none
+  std::string append;  // bootargs
+};
+
+class VirtBoard {
+ public:
+  // Throws LoadError (bad images) or std::runtime_error (RAM).
+  VirtBoard(const BoardConfig& config, SerialBackend* serial, PowerControl& power);
+
+  GuestRam& ram() { return ram_; }
+  AddressSpace& bus() { return bus_; }
+  Hart& hart() { return hart_; }
+  GuestClock& clock() { return clock_; }
+  Clint& clint() { return clint_; }
+  Plic& plic() { return plic_; }
+  Uart16550& uart() { return uart_; }
+  GoldfishRtc& rtc() { return rtc_; }
+  uint64_t fdt_address() const { return fdt_addr_; }
+  const std::vector<uint8_t>& fdt() const { return fdt_; }
+
+  // Power-on: devices and hart reset, images and device tree put back in RAM.
+  void reset();
+  // Device state that depends on time (timer and RTC interrupts); call at
+  // every run-slice boundary.
+  void update_timers();
+
+  // Everything whose state travels with the VM, in load order (interrupt
+  // controllers before the devices that drive them, the hart last).
+  std::vector<StateOwner*> state_owners();
+
+ private:
+  void load_images(const BoardConfig& config);
+
+  GuestRam ram_;
+  AddressSpace bus_;
+  GuestClock clock_;
+  Hart hart_;
+  Clint clint_;
+  Plic plic_;
+  Uart16550 uart_;
+  SifiveTest test_;
+  GoldfishRtc rtc_;
+  std::vector<std::unique_ptr<VirtioMmioEmpty>> virtio_slots_;
+
+  std::vector<LoadedImage> images_;
+  std::vector<uint8_t> fdt_;
+  uint64_t fdt_addr_ = 0;
+  std::vector<uint8_t> rom_;
+};
+
+}  // namespace ferry

@@ -1,0 +1,72 @@
+// DecodedInsn: one guest instruction decoded once into a compact record.
+//
+// Both 32-bit and compressed (RVC) encodings decode to the same operations;
+// compressed ones only differ in `len`. Writes to x0 are redirected to a sink
+// register (index 32) so the interpreter never has to test rd == 0.
+#pragma once
+
+#include <cstdint>
+
+namespace ferry {
+
+// Every operation the interpreter knows, in one list (X-macro).
+#define FERRY_OPS(X)                                                         \
+  /* interpreter-internal */                                                 \
+  X(DECODE) X(PAGE_END) X(CROSS_PAGE) X(ILLEGAL)                             \
+  /* RV64I */                                                                \
+  X(LUI) X(AUIPC) X(JAL) X(JALR)                                             \
+  X(BEQ) X(BNE) X(BLT) X(BGE) X(BLTU) X(BGEU)                                \
+  X(LB) X(LH) X(LW) X(LD) X(LBU) X(LHU) X(LWU)                               \
+  X(SB) X(SH) X(SW) X(SD)                                                    \
+  X(ADDI) X(SLTI) X(SLTIU) X(XORI) X(ORI) X(ANDI) X(SLLI) X(SRLI) X(SRAI)    \
+  X(ADD) X(SUB) X(SLL) X(SLT) X(SLTU) X(XOR) X(SRL) X(SRA) X(OR) X(AND)      \
+  X(ADDIW) X(SLLIW) X(SRLIW) X(SRAIW)                                        \
+  X(ADDW) X(SUBW) X(SLLW) X(SRLW) X(SRAW)                                    \
+  /* M */                                                                    \
+  X(MUL) X(MULH) X(MULHSU) X(MULHU) X(DIV) X(DIVU) X(REM) X(REMU)            \
+  X(MULW) X(DIVW) X(DIVUW) X(REMW) X(REMUW)                                  \
+  /* A: the AMO kind is in `rs2`'s neighbour field `aux` */                  \
+  X(LR_W) X(SC_W) X(AMO_W) X(LR_D) X(SC_D) X(AMO_D)                          \
+  /* system */                                                               \
+  X(FENCE) X(FENCE_I) X(ECALL) X(EBREAK) X(MRET) X(SRET) X(WFI)              \
+  X(SFENCE_VMA)                                                              \
+  X(CSRRW) X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI) X(CSRRCI)
+
+enum class Op : uint8_t {
+#define FERRY_OP_ENUM(name) name,
+  FERRY_OPS(FERRY_OP_ENUM)
+#undef FERRY_OP_ENUM
+  kCount
+};
+
+const char* op_name(Op op);
+
+// AMO kinds (funct5 of the A extension).
+enum class AmoKind : uint8_t {
+  kAdd = 0x00, kSwap = 0x01, kXor = 0x04, kOr = 0x08, kAnd = 0x0c,
+  kMin = 0x10, kMax = 0x14, kMinu = 0x18, kMaxu = 0x1c,
+};
+
+constexpr uint8_t kSinkReg = 32;
+
+struct DecodedInsn {
+  Op op = Op::DECODE;
+  uint8_t rd = 0;    // destination (kSinkReg when the encoding names x0)
+  uint8_t rs1 = 0;   // source 1 (for CSR*I: the 5-bit immediate)
+  uint8_t rs2 = 0;   // source 2
+  uint8_t len = 0;   // 2 or 4 bytes
+  uint8_t aux = 0;   // AMO kind
+  uint16_t unused = 0;
+  int32_t imm = 0;   // immediate; for CSR ops the CSR number
+  uint32_t raw = 0;  // the instruction bits (mtval of an illegal instruction)
+};
+static_assert(sizeof(DecodedInsn) == 16);
+
+// Decodes the instruction whose low 16 bits are `low` (and, when those say it
+// is 32 bits long, high 16 bits `high`). Unknown encodings give Op::ILLEGAL.
+DecodedInsn decode_instruction(uint32_t bits);
+
+// Length in bytes of the instruction starting with these 16 bits.
+inline unsigned instruction_length(uint16_t low) { return (low & 3) == 3 ? 4 : 2; }
+
+}  // namespace ferry

@@ -1,0 +1,384 @@
+// Address translation (Sv39), the software TLB and the slow paths of loads,
+// stores, AMOs and instruction fetch.
+#include <cstring>
+
+#include "cpu/hart.h"
+
+namespace ferry {
+
+namespace {
+constexpr uint64_t kPteV = 1, kPteR = 2, kPteW = 4, kPteX = 8, kPteU = 16,
+                   kPteA = 64, kPteD = 128;
+constexpr uint64_t kPpnMask = (1ull << 44) - 1;
+constexpr uint64_t kPageMask = ~(kPageSize - 1);
+constexpr uint64_t kInvalidTag = ~0ull;
+}  // namespace
+
+Priv Hart::data_priv() const {
+  if (priv_ == Priv::kMachine && (mstatus_ & mstatus::kMprv))
+    return static_cast<Priv>((mstatus_ & mstatus::kMpp) >> mstatus::kMppShift);
+  return priv_;
+}
+
+uint64_t Hart::translate(uint64_t va, Access access, uint64_t& pa) {
+  const Priv p = access == Access::kFetch ? priv_ : data_priv();
+  if (p == Priv::kMachine || (satp_ >> 60) == 0) {
+    pa = va;
+    return 0;
+  }
+  const uint64_t page_fault = access == Access::kFetch  ? cause::kInsnPage
+                              : access == Access::kRead ? cause::kLoadPage
+                                                        : cause::kStorePage;
+  const uint64_t access_fault = access == Access::kFetch  ? cause::kInsnAccess
+                                : access == Access::kRead ? cause::kLoadAccess
+                                                          : cause::kStoreAccess;
+  // Sv39: bits 63..39 must repeat bit 38.
+  if (static_cast<uint64_t>(static_cast<int64_t>(va << 25) >> 25) != va)
+    return page_fault;
+  uint64_t table = (satp_ & kPpnMask) << kPageShift;
+  for (int level = 2; level >= 0; --level) {
+    const uint64_t vpn = (va >> (kPageShift + 9 * level)) & 0x1ff;
+    const uint64_t pte_addr = table + vpn * 8;
+    if (!ram_.contains(pte_addr, 8)) return access_fault;
+    uint64_t pte;
+    std::memcpy(&pte, ram_.host_at(pte_addr), 8);
+    if (!(pte & kPteV) || (!(pte & kPteR) && (pte & kPteW))) return page_fault;
+    if (!(pte & (kPteR | kPteX))) {  // pointer to the next level
+      table = ((pte >> 10) & kPpnMask) << kPageShift;
+      continue;
+    }
+    // Leaf: check permissions.
+    if (p == Priv::kUser && !(pte & kPteU)) return page_fault;
+    if (p == Priv::kSupervisor && (pte & kPteU) &&
+        (access == Access::kFetch || !(mstatus_ & mstatus::kSum)))
+      return page_fault;
+    switch (access) {
+      case Access::kFetch:
+        if (!(pte & kPteX)) return page_fault;
+        break;
+      case Access::kRead:
+        if (!(pte & kPteR) && !((mstatus_ & mstatus::kMxr) && (pte & kPteX)))
+          return page_fault;
+        break;
+      case Access::kWrite:
+        if (!(pte & kPteW)) return page_fault;
+        break;
+    }
+    const uint64_t ppn = (pte >> 10) & kPpnMask;
+    const uint64_t offset_mask = (1ull << (kPageShift + 9 * level)) - 1;
+    if (level > 0 && (ppn & ((1ull << (9 * level)) - 1))) return page_fault;
+    // Hardware A/D update, as QEMU does; the PTE write is logged like any other.
+    const uint64_t updated = pte | kPteA | (access == Access::kWrite ? kPteD : 0);
+    if (updated != pte) {
+      ram_.note_write(pte_addr, 8);
+      std::memcpy(ram_.host_at(pte_addr), &updated, 8);
+    }
+    pa = ((ppn << kPageShift) & ~offset_mask) | (va & offset_mask);
+    return 0;
+  }
+  return page_fault;
+}
+
+void Hart::flush_tlb() {
+  for (auto& e : read_tlb_) e.tag = kInvalidTag;
+  for (auto& e : write_tlb_) e.tag = kInvalidTag;
+  for (auto& e : fetch_tlb_) e.tag = kInvalidTag;
+}
+
+void Hart::flush_write_tlb() {
+  for (auto& e : write_tlb_) e.tag = kInvalidTag;
+}
+
+void Hart::flush_write_tlb_page(uint64_t paddr_page) {
+  for (auto& e : write_tlb_)
+    if (e.paddr == paddr_page) e.tag = kInvalidTag;
+}
+
+uint64_t Hart::request_write_tlb_flush() {
+  return flush_requested_.fetch_add(1, std::memory_order_acq_rel) + 1;
+}
+
+void Hart::service_flush_requests() {
+  const uint64_t requested = flush_requested_.load(std::memory_order_acquire);
+  if (requested != flush_done_.load(std::memory_order_relaxed)) {
+    flush_write_tlb();
+    flush_done_.store(requested, std::memory_order_release);
+  }
+}
+
+uint64_t Hart::mmio_read(uint64_t pa, unsigned size, bool& ok) {
+  const auto* region = bus_.find_mmio(pa);
+  if (!region || pa + size - region->base > region->size) {
+    ok = false;
+    return 0;
+  }
+  ok = true;
+  block_break_ = true;  // devices may change interrupt state
+  return region->device->mmio_read(pa - region->base, size);
+}
+
+bool Hart::mmio_write(uint64_t pa, unsigned size, uint64_t value) {
+  const auto* region = bus_.find_mmio(pa);
+  if (!region || pa + size - region->base > region->size) return false;
+  block_break_ = true;
+  region->device->mmio_write(pa - region->base, size, value);
+  return true;
+}
+
+bool Hart::load_aligned(uint64_t va, unsigned size, uint64_t& value, uint64_t pc) {
+  uint64_t pa;
+  if (uint64_t fault = translate(va, Access::kRead, pa)) {
+    raise_exception(fault, va, pc);
+    return false;
+  }
+  const uint8_t* host = nullptr;
+  if (ram_.contains(pa, size)) {
+    host = ram_.host_at(pa);
+  } else if (const uint8_t* rom = bus_.rom_host(pa)) {
+    host = rom;
+  }
+  if (host) {
+    TlbEntry& e = read_tlb_[(va >> kPageShift) % kTlbSize];
+    e.tag = va & kPageMask;
+    e.addend = reinterpret_cast<uintptr_t>(host - (pa & ~kPageMask)) - e.tag;
+    e.paddr = pa & kPageMask;
+    value = 0;
+    std::memcpy(&value, host, size);
+    return true;
+  }
+  bool ok;
+  value = mmio_read(pa, size, ok);
+  if (!ok) {
+    raise_exception(cause::kLoadAccess, va, pc);
+    return false;
+  }
+  return true;
+}
+
+bool Hart::store_aligned(uint64_t va, unsigned size, uint64_t value, uint64_t pc) {
+  uint64_t pa;
+  if (uint64_t fault = translate(va, Access::kWrite, pa)) {
+    raise_exception(fault, va, pc);
+    return false;
+  }
+  if (ram_.contains(pa, size)) {
+    const uint64_t page = (pa - ram_.base()) >> kPageShift;
+    ram_.note_write_page(page);  // dirty log + drops decoded code
+    uint8_t* host = ram_.host_at(pa);
+    TlbEntry& e = write_tlb_[(va >> kPageShift) % kTlbSize];
+    e.tag = va & kPageMask;
+    e.addend = reinterpret_cast<uintptr_t>(host - (pa & ~kPageMask)) - e.tag;
+    e.paddr = pa & kPageMask;
+    std::memcpy(host, &value, size);
+    if (reservation_ == va) reservation_ = ~0ull;
+    return true;
+  }
+  if (bus_.rom_host(pa)) return true;  // writes to ROM are ignored
+  if (!mmio_write(pa, size, value)) {
+    raise_exception(cause::kStoreAccess, va, pc);
+    return false;
+  }
+  return true;
+}
+
+// Misaligned accesses are carried out byte by byte (the spec allows either
+// this or a trap; QEMU's TCG carries them out too).
+bool Hart::load_slow(uint64_t va, unsigned size, uint64_t& value, uint64_t pc) {
+  if ((va & (size - 1)) == 0) return load_aligned(va, size, value, pc);
+  value = 0;
+  for (unsigned i = 0; i < size; ++i) {
+    uint64_t b;
+    if (!load_aligned(va + i, 1, b, pc)) return false;
+    value |= b << (8 * i);
+  }
+  return true;
+}
+
+bool Hart::store_slow(uint64_t va, unsigned size, uint64_t value, uint64_t pc) {
+  if ((va & (size - 1)) == 0) return store_aligned(va, size, value, pc);
+  // Check every byte's translation first so a fault leaves memory unchanged.
+  for (unsigned i = 0; i < size; ++i) {
+    uint64_t pa;
+    if (uint64_t fault = translate(va + i, Access::kWrite, pa)) {
+      raise_exception(fault, va + i, pc);
+      return false;
+    }
+  }
+  for (unsigned i = 0; i < size; ++i)
+    if (!store_aligned(va + i, 1, (value >> (8 * i)) & 0xff, pc)) return false;
+  return true;
+}
+
+bool Hart::amo_target(uint64_t va, unsigned size, uint8_t*& host,
+                      uint64_t& mmio_pa, uint64_t pc) {
+  if (va & (size - 1)) {
+    raise_exception(cause::kStoreMisaligned, va, pc);
+    return false;
+  }
+  uint64_t pa;
+  if (uint64_t fault = translate(va, Access::kWrite, pa)) {
+    raise_exception(fault, va, pc);
+    return false;
+  }
+  host = nullptr;
+  if (ram_.contains(pa, size)) {
+    ram_.note_write_page((pa - ram_.base()) >> kPageShift);
+    host = ram_.host_at(pa);
+    return true;
+  }
+  if (bus_.find_mmio(pa)) {
+    mmio_pa = pa;
+    return true;
+  }
+  raise_exception(cause::kStoreAccess, va, pc);
+  return false;
+}
+
+bool Hart::amo(const DecodedInsn& in, bool dword, uint64_t pc) {
+  const unsigned size = dword ? 8 : 4;
+  const uint64_t va = x_[in.rs1];
+  uint8_t* host;
+  uint64_t mmio_pa = 0;
+  if (!amo_target(va, size, host, mmio_pa, pc)) return false;
+  uint64_t old = 0;
+  if (host) {
+    std::memcpy(&old, host, size);
+  } else {
+    bool ok;
+    old = mmio_read(mmio_pa, size, ok);
+  }
+  if (!dword) old = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(old)));
+  const uint64_t src = dword ? x_[in.rs2]
+                             : static_cast<uint64_t>(static_cast<int64_t>(
+                                   static_cast<int32_t>(x_[in.rs2])));
+  uint64_t result;
+  switch (static_cast<AmoKind>(in.aux)) {
+    case AmoKind::kSwap: result = src; break;
+    case AmoKind::kAdd: result = old + src; break;
+    case AmoKind::kXor: result = old ^ src; break;
+    case AmoKind::kAnd: result = old & src; break;
+    case AmoKind::kOr: result = old | src; break;
+    case AmoKind::kMin:
+      result = static_cast<int64_t>(old) < static_cast<int64_t>(src) ? old : src;
+      break;
+    case AmoKind::kMax:
+      result = static_cast<int64_t>(old) > static_cast<int64_t>(src) ? old : src;
+      break;
+    case AmoKind::kMinu:
+      result = dword ? (old < src ? old : src)
+                     : (static_cast<uint32_t>(old) < static_cast<uint32_t>(src) ? old : src);
+      break;
+    case AmoKind::kMaxu:
+      result = dword ? (old > src ? old : src)
+                     : (static_cast<uint32_t>(old) > static_cast<uint32_t>(src) ? old : src);
+      break;
+    default: result = old; break;
+  }
+  if (host) {
+    std::memcpy(host, &result, size);
+  } else {
+    mmio_write(mmio_pa, size, result);
+  }
+  if (reservation_ == va) reservation_ = ~0ull;
+  x_[in.rd] = old;
+  x_[0] = 0;
+  return true;
+}
+
+bool Hart::load_reserved(const DecodedInsn& in, bool dword, uint64_t pc) {
+  const unsigned size = dword ? 8 : 4;
+  const uint64_t va = x_[in.rs1];
+  if (va & (size - 1)) {
+    raise_exception(cause::kLoadMisaligned, va, pc);
+    return false;
+  }
+  uint64_t value;
+  if (!load_aligned(va, size, value, pc)) return false;
+  if (!dword) value = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(value)));
+  x_[in.rd] = value;
+  reservation_ = va;
+  return true;
+}
+
+bool Hart::store_conditional(const DecodedInsn& in, bool dword, uint64_t pc) {
+  const unsigned size = dword ? 8 : 4;
+  const uint64_t va = x_[in.rs1];
+  if (va & (size - 1)) {
+    raise_exception(cause::kStoreMisaligned, va, pc);
+    return false;
+  }
+  if (reservation_ != va) {
+    x_[in.rd] = 1;
+    return true;
+  }
+  if (!store_aligned(va, size, x_[in.rs2], pc)) return false;
+  reservation_ = ~0ull;
+  x_[in.rd] = 0;
+  return true;
+}
+
+CodePage* Hart::fetch_page(uint64_t pc) {
+  uint64_t pa;
+  if (uint64_t fault = translate(pc, Access::kFetch, pa)) {
+    raise_exception(fault, pc, pc);
+    return nullptr;
+  }
+  const uint64_t ppage = pa & kPageMask;
+  CodePage* page = nullptr;
+  bool fresh;
+  if (code_cache_.full()) {
+    code_cache_.clear();
+    for (auto& e : fetch_tlb_) e.tag = kInvalidTag;
+  }
+  if (ram_.contains(ppage, kPageSize)) {
+    page = code_cache_.get(ppage, ram_.host_at(ppage), true, fresh);
+    const uint64_t index = (ppage - ram_.base()) >> kPageShift;
+    if (!ram_.is_code_page(index)) {
+      // The page was written since it was decoded (or never decoded): start
+      // over, and keep stores to it on the slow path from now on.
+      if (!fresh) page->clear();
+      ram_.set_code_page(index);
+      flush_write_tlb_page(ppage);
+    }
+  } else if (const uint8_t* rom = bus_.rom_host(ppage)) {
+    page = code_cache_.get(ppage, rom, false, fresh);
+  } else {
+    raise_exception(cause::kInsnAccess, pc, pc);
+    return nullptr;
+  }
+  FetchTlbEntry& e = fetch_tlb_[(pc >> kPageShift) % kTlbSize];
+  e.tag = pc & kPageMask;
+  e.page = page;
+  return page;
+}
+
+bool Hart::fetch_cross_page(uint64_t pc, DecodedInsn& out) {
+  uint64_t pa_lo, pa_hi;
+  if (uint64_t fault = translate(pc, Access::kFetch, pa_lo)) {
+    raise_exception(fault, pc, pc);
+    return false;
+  }
+  if (uint64_t fault = translate(pc + 2, Access::kFetch, pa_hi)) {
+    raise_exception(fault, pc + 2, pc);
+    return false;
+  }
+  auto read16 = [&](uint64_t pa, uint16_t& v) {
+    const uint8_t* host = ram_.contains(pa, 2) ? ram_.host_at(pa) : bus_.rom_host(pa);
+    if (!host) return false;
+    std::memcpy(&v, host, 2);
+    return true;
+  };
+  uint16_t lo, hi;
+  if (!read16(pa_lo, lo)) {
+    raise_exception(cause::kInsnAccess, pc, pc);
+    return false;
+  }
+  if (!read16(pa_hi, hi)) {
+    raise_exception(cause::kInsnAccess, pc + 2, pc);
+    return false;
+  }
+  out = decode_instruction(static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16));
+  return true;
+}
+
+}  // namespace ferry

@@ -1,0 +1,109 @@
+// Vm: a VirtBoard plus the vCPU thread that runs it, and the run state.
+//
+//   prelaunch --cont--> running <--stop/cont--> paused
+//   running --guest poweroff--> shutdown      (any) --quit--> process ends
+//   inmigrate --incoming migration done--> running (or paused with -S)
+//
+// Threads: the vCPU thread owns the board. Every other thread talks to it
+// through run_on_vcpu() (runs a function between two run slices or while the
+// VM is paused, and waits for it) or through the thread-safe entry points
+// below. Device state therefore only changes on the vCPU thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "board/virt_board.h"
+#include "devices/power_control.h"
+#include "vm/vm_config.h"
+#include "vm/vm_control.h"
+
+namespace ferry {
+
+class Vm : public VmControl, private PowerControl {
+ public:
+  // Instructions per run slice: bounds the latency of pause requests, timer
+  // interrupts and serial input.
+  static constexpr uint64_t kSliceInstructions = 1 << 16;
+
+  // Builds the board (throws LoadError on bad images). `serial` and `events`
+  // must outlive the Vm; `events` may be null.
+  Vm(const VmConfig& config, SerialBackend* serial, EventSink* events);
+  ~Vm() override;
+
+  // Called (on the vCPU thread) when the process should end with `code`:
+  // the guest powered off, or quit was requested.
+  void set_exit_handler(std::function<void(int code)> handler);
+
+  // Starts the vCPU thread in the state the configuration asks for.
+  void start();
+  // Stops and joins the vCPU thread.
+  void join();
+
+  // VmControl (main thread). cont() throws std::runtime_error when the VM
+  // cannot run (e.g. after a guest shutdown, or while a migration comes in).
+  RunState run_state() const override { return state_.load(); }
+  void stop() override;
+  void cont() override;
+  void system_reset() override;
+  void quit() override;
+  std::string name() const override { return config_.name; }
+
+  // Host input for the serial port (any thread).
+  void serial_input(const uint8_t* data, size_t len);
+
+  // Runs `fn` on the vCPU thread between run slices (or while paused) and
+  // returns after it ran.
+  void run_on_vcpu(std::function<void()> fn);
+
+  // vCPU thread only (or inside run_on_vcpu): state changes with events.
+  void pause_vcpu(RunState new_state);
+  void resume_vcpu();
+  void set_run_state(RunState s) { state_.store(s); }
+  bool vcpu_running() const { return running_; }
+
+  VirtBoard& board() { return *board_; }
+  const VmConfig& config() const { return config_; }
+  EventSink* events() { return events_; }
+
+ private:
+  // PowerControl (vCPU thread, from inside an MMIO write).
+  void request_poweroff(int exit_code) override;
+  void request_reset() override;
+
+  void vcpu_main();
+  void run_posted_work();
+  void feed_serial_input();
+  void handle_power_requests();
+  void wait_for_interrupt();
+  void emit(const std::string& event, const nlohmann::json& data = nlohmann::json::object());
+
+  VmConfig config_;
+  SerialBackend* serial_;
+  EventSink* events_;
+  std::unique_ptr<VirtBoard> board_;
+  std::function<void(int)> exit_handler_;
+
+  std::atomic<RunState> state_{RunState::kPrelaunch};
+  bool running_ = false;  // vCPU thread: is the hart being run?
+  bool exiting_ = false;  // vCPU thread: the process is ending
+
+  std::mutex mutex_;  // guards the fields below
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> work_;
+  std::deque<uint8_t> serial_in_;
+  bool stop_thread_ = false;
+
+  int pending_poweroff_ = -1;  // vCPU thread: exit code requested by the guest
+  bool pending_reset_ = false;
+  std::thread vcpu_;
+};
+
+}  // namespace ferry

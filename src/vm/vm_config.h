@@ -1,0 +1,31 @@
+// VmConfig: everything the command line decides about a VM.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ferry {
+
+struct VmConfig {
+  std::string machine = "virt";
+  uint64_t ram_size = 128ull << 20;  // QEMU's default for virt
+  int smp = 1;
+  std::string kernel;   // -kernel PATH ("" = none)
+  std::string bios;     // -bios: "" = default firmware, "none", or a path
+  std::string append;   // -append: /chosen/bootargs
+  std::string name;     // -name
+  bool start_paused = false;  // -S
+
+  // Character devices, QEMU spelling kept: "stdio", "null", "file:PATH",
+  // "mon:stdio", "none", "unix:PATH,server,nowait", "tcp:HOST:PORT,server…".
+  std::string serial;          // -serial; "" = decided by -nographic
+  std::string monitor;         // -monitor; "" = decided by -nographic
+  std::vector<std::string> qmp;  // -qmp (may repeat)
+  bool nographic = false;      // -nographic
+  bool nodefaults = false;     // -nodefaults
+  std::string incoming;        // -incoming URI ("" = none)
+};
+
+}  // namespace ferry

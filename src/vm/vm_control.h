@@ -1,0 +1,51 @@
+// VmControl: what the monitors (human and QMP) may ask of a VM.
+//
+// The monitors run on the main thread. Implementations hand requests to the
+// vCPU thread and return once the request has taken effect (e.g. `stop`
+// returns when the vCPU no longer runs), so a reply never races the state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace ferry {
+
+// The states QMP's query-status reports (QEMU's RunState spelling).
+enum class RunState {
+  kPrelaunch,     // "prelaunch": created with -S, never started
+  kRunning,       // "running"
+  kPaused,        // "paused": stopped by the user
+  kInMigrate,     // "inmigrate": destination waiting for an incoming stream
+  kPostMigrate,   // "postmigrate": source after a completed migration
+  kFinishMigrate, // "finish-migrate": source in stop-and-copy
+  kShutdown,      // "shutdown": the guest powered off
+  kGuestPanicked, // "guest-panicked"
+};
+
+std::string_view run_state_name(RunState s);
+
+class VmControl {
+ public:
+  virtual ~VmControl() = default;
+  virtual RunState run_state() const = 0;
+  virtual bool is_running() const { return run_state() == RunState::kRunning; }
+  virtual void stop() = 0;          // QMP stop / HMP stop
+  virtual void cont() = 0;          // QMP cont / HMP c, cont
+  virtual void system_reset() = 0;  // QMP system_reset
+  virtual void quit() = 0;          // QMP quit: ends the process soon after
+  virtual std::string name() const = 0;  // -name, "" when not given
+};
+
+// Where asynchronous QMP events go (STOP, RESUME, SHUTDOWN, RESET, MIGRATION…).
+// `data` is a JSON object (possibly empty). May be called from any thread.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void emit_event(const std::string& name, const nlohmann::json& data) = 0;
+};
+
+}  // namespace ferry
