@@ -148,7 +148,10 @@ StopReason Hart::interpret(uint64_t budget) {
         pc_ = pc;
         page = fetch_page(pc);
         if (!page) {
+          // A fetch fault: charge the budget so a trap loop (a bad mtvec)
+          // cannot keep run() from returning.
           pc = pc_;
+          if (budget > icount) --budget;
           continue;
         }
         fetch_tlb_generation_ = ram_.code_generation();
@@ -323,7 +326,7 @@ StopReason Hart::interpret(uint64_t budget) {
     TRAPPED();
   op_EBREAK:
     SYNC_COUNT();
-    raise_exception(cause::kBreakpoint, pc, pc);
+    raise_exception(cause::kBreakpoint, 0, pc);  // tval 0, as QEMU
     TRAPPED();
   op_MRET:
     SYNC_COUNT();

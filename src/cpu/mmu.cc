@@ -308,6 +308,7 @@ bool Hart::store_conditional(const DecodedInsn& in, bool dword, uint64_t pc) {
     return false;
   }
   if (reservation_ != va) {
+    reservation_ = ~0ull;  // an SC ends the reservation, failed or not
     x_[in.rd] = 1;
     return true;
   }

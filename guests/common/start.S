@@ -1,0 +1,71 @@
+/* Entry point of every ferry guest.
+ *
+ * The hart starts here in M-mode with a0 = hart id, a1 = device tree address.
+ * - harts other than 0 park in wfi;
+ * - a PMP entry granting S/U-mode access to everything is set up and mcounteren/scounteren
+ *   = 7 (cycle, time, instret readable from S/U), as firmware does, with a temporary trap
+ *   vector that skips any of these writes that trap;
+ * - mtvec = m_trap_entry, sp = top of the stack after .bss, .bss zeroed;
+ * - main(hartid, dtb) is called and its return value passed to exit(): 0 powers off with
+ *   0x5555 (success), anything else with 0x3333 | code << 16. */
+
+	.section .text.init, "ax", @progbits
+	.globl _start
+_start:
+	.option push
+	.option norelax
+	csrw	mie, zero
+	csrci	mstatus, 0x8		/* MIE = 0 */
+	mv	s0, a0
+	mv	s1, a1
+	bnez	a0, .Lpark
+
+	la	sp, __stack_top
+
+	/* PMP entry 0: NAPOT over the whole address space, RWX, so S/U can run. */
+	la	t0, .Lskip_trap
+	csrw	mtvec, t0
+	li	t0, -1
+	csrw	pmpaddr0, t0
+	li	t0, 0x1f		/* A = NAPOT, R W X */
+	csrw	pmpcfg0, t0
+	/* Let S and U read cycle/time/instret (as firmware does). */
+	li	t0, 7
+	csrw	mcounteren, t0
+	csrw	scounteren, t0
+
+	la	t0, m_trap_entry
+	csrw	mtvec, t0
+	csrw	satp, zero
+	csrw	mscratch, zero
+
+	/* zero .bss */
+	la	t0, __bss_start
+	la	t1, __bss_end
+1:	bgeu	t0, t1, 2f
+	sd	zero, 0(t0)
+	addi	t0, t0, 8
+	j	1b
+2:
+	la	t0, boot_hartid
+	sd	s0, 0(t0)
+	la	t0, boot_dtb
+	sd	s1, 0(t0)
+
+	mv	a0, s0
+	mv	a1, s1
+	call	main
+	tail	exit
+
+.Lpark:
+	wfi
+	j	.Lpark
+
+	/* Temporary trap handler during PMP set-up: skip the (4-byte) csrw that trapped. */
+	.balign 4
+.Lskip_trap:
+	csrr	t1, mepc
+	addi	t1, t1, 4
+	csrw	mepc, t1
+	mret
+	.option pop

@@ -1,0 +1,64 @@
+// build_virt_fdt: the flattened device tree that describes ferry's board to the
+// guest, laid out as QEMU 7.2's `virt` machine does it (same node names,
+// compatible strings, reg/interrupt cells and phandles), restricted to the
+// devices ferry emulates: cpus, memory, chosen, clint, plic, ns16550a uart,
+// sifive,test (+ /poweroff and /reboot syscon nodes), goldfish rtc and the
+// virtio-mmio slots. QEMU-only nodes (pci, flash, fw-cfg, platform-bus, pmu)
+// and the random /chosen/rng-seed are left out, so the blob is deterministic.
+//
+// virt_fdt_address: where QEMU places the blob in RAM (and ferry passes it in
+// a1): below the 1 MiB under min(RAM end, 0xc0000000), aligned down to 2 MiB.
+//
+// Pure functions; thread-safe. build_virt_fdt throws std::runtime_error if
+// libfdt rejects the tree (only with absurd parameters).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ferry {
+
+struct VirtFdtParams {
+  uint64_t ram_base = 0x80000000;
+  uint64_t ram_size = 128ull << 20;
+  std::string bootargs;  // "" = no /chosen/bootargs
+  std::string isa = "rv64imac_zicsr_zifencei";
+  std::string mmu_type = "riscv,sv39";
+  uint32_t timebase_frequency = 10'000'000;
+  // Both non-zero: /chosen/linux,initrd-start and -end.
+  uint64_t initrd_start = 0;
+  uint64_t initrd_end = 0;
+
+  // The board map (QEMU virt's by default).
+  uint64_t test_base = 0x100000;
+  uint64_t rtc_base = 0x101000;
+  uint32_t rtc_irq = 11;
+  uint64_t clint_base = 0x2000000;
+  uint64_t clint_size = 0x10000;
+  uint64_t plic_base = 0xc000000;
+  uint64_t plic_size = 0x600000;
+  uint32_t plic_ndev = 96;  // QEMU 7.2's riscv,ndev
+  uint64_t uart_base = 0x10000000;
+  uint32_t uart_irq = 10;
+  uint32_t uart_clock = 3686400;
+  unsigned virtio_count = 8;
+  uint64_t virtio_base = 0x10001000;
+  uint64_t virtio_stride = 0x1000;
+  uint32_t virtio_first_irq = 1;  // slot n uses irq virtio_first_irq + n
+};
+
+// Phandles, as QEMU numbers them.
+constexpr uint32_t kFdtPhandleCpu = 1;
+constexpr uint32_t kFdtPhandleCpuIntc = 2;
+constexpr uint32_t kFdtPhandlePlic = 3;
+constexpr uint32_t kFdtPhandleTest = 4;
+
+// The packed device tree blob (totalsize = blob size).
+std::vector<uint8_t> build_virt_fdt(const VirtFdtParams& params);
+
+// Guest-physical address for the blob: 128 MiB of RAM at 0x80000000 →
+// 0x87e00000, 256 MiB → 0x8fe00000, 1 GiB or more → 0xbfe00000.
+uint64_t virt_fdt_address(uint64_t ram_base, uint64_t ram_size);
+
+}  // namespace ferry

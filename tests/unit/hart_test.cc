@@ -1,0 +1,229 @@
+// Hart: instruction semantics, traps, CSRs, paging, self-modifying code and
+// the dirty log, on small hand-assembled programs.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "cpu/hart.h"
+
+namespace ferry {
+namespace {
+
+constexpr uint64_t kBase = 0x80000000;
+
+uint32_t i_type(uint32_t opcode, unsigned rd, unsigned f3, unsigned rs1, int32_t imm) {
+  return (static_cast<uint32_t>(imm) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opcode;
+}
+uint32_t r_type(uint32_t opcode, unsigned rd, unsigned f3, unsigned rs1, unsigned rs2,
+                unsigned f7) {
+  return (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opcode;
+}
+uint32_t s_type(unsigned f3, unsigned rs1, unsigned rs2, int32_t imm) {
+  const uint32_t u = static_cast<uint32_t>(imm);
+  return ((u >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((u & 31) << 7) | 0x23;
+}
+uint32_t addi(unsigned rd, unsigned rs1, int32_t imm) { return i_type(0x13, rd, 0, rs1, imm); }
+uint32_t lui(unsigned rd, uint32_t imm20) { return (imm20 << 12) | (rd << 7) | 0x37; }
+uint32_t csrrw(unsigned rd, uint16_t csr, unsigned rs1) { return i_type(0x73, rd, 1, rs1, csr); }
+uint32_t csrrs(unsigned rd, uint16_t csr, unsigned rs1) { return i_type(0x73, rd, 2, rs1, csr); }
+uint32_t ld(unsigned rd, unsigned rs1, int32_t imm) { return i_type(0x03, rd, 3, rs1, imm); }
+uint32_t sd(unsigned rs1, unsigned rs2, int32_t imm) { return s_type(3, rs1, rs2, imm); }
+uint32_t sw(unsigned rs1, unsigned rs2, int32_t imm) { return s_type(2, rs1, rs2, imm); }
+// rd = kBase + offset (offset < 4 MiB, low 12 bits < 0x800); uses x31.
+std::vector<uint32_t> la(unsigned rd, uint32_t offset) {
+  return {addi(rd, 0, 1), i_type(0x13, rd, 1, rd, 31), lui(31, offset >> 12),
+          r_type(0x33, rd, 0, rd, 31, 0), addi(rd, rd, static_cast<int32_t>(offset & 0xfff))};
+}
+std::vector<uint32_t> cat(std::vector<uint32_t> a, const std::vector<uint32_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+constexpr uint32_t kWfi = 0x10500073;
+constexpr uint32_t kMret = 0x30200073;
+constexpr uint32_t kEcall = 0x00000073;
+
+class HartTest : public ::testing::Test {
+ protected:
+  HartTest() : ram_(kBase, 4 << 20), bus_(ram_), hart_(bus_, [this] { return time_; }) {}
+
+  // Places the program at `addr` and points the hart there in M-mode.
+  void load(const std::vector<uint32_t>& code, uint64_t addr = kBase) {
+    ram_.write(addr, code.data(), code.size() * 4);
+    hart_.reset(addr);
+  }
+  StopReason run(uint64_t budget = 100000) { return hart_.run(budget); }
+  uint64_t csr(uint16_t n) {
+    uint64_t v = 0;
+    EXPECT_TRUE(hart_.debug_read_csr(n, v));
+    return v;
+  }
+
+  uint64_t time_ = 1234;
+  GuestRam ram_;
+  AddressSpace bus_;
+  Hart hart_;
+};
+
+TEST_F(HartTest, ArithmeticAndWfiStop) {
+  load({addi(10, 0, 7), addi(11, 0, -3), r_type(0x33, 12, 0, 10, 11, 0),  // add
+        r_type(0x33, 13, 0, 10, 11, 1),                                   // mul
+        r_type(0x33, 14, 4, 10, 0, 1),                                    // div by zero
+        r_type(0x33, 15, 6, 10, 0, 1),                                    // rem by zero
+        kWfi});
+  EXPECT_EQ(run(), StopReason::kWfi);
+  EXPECT_EQ(hart_.reg(12), 4u);
+  EXPECT_EQ(static_cast<int64_t>(hart_.reg(13)), -21);
+  EXPECT_EQ(hart_.reg(14), ~0ull);
+  EXPECT_EQ(hart_.reg(15), 7u);
+  EXPECT_EQ(hart_.instret(), 7u);
+}
+
+TEST_F(HartTest, IllegalInstructionTrapsWithBits) {
+  load(cat(la(5, 0x100), {csrrw(0, 0x305, 5),  // mtvec = base + 0x100
+                          0xffffffff}));
+  ram_.write(kBase + 0x100, &kWfi, 4);
+  run();
+  EXPECT_EQ(hart_.pc(), kBase + 0x104);
+  EXPECT_EQ(csr(0x342), 2u);            // mcause
+  EXPECT_EQ(csr(0x343), 0xffffffffu);   // mtval
+  EXPECT_EQ(csr(0x341), kBase + 24);    // mepc
+}
+
+TEST_F(HartTest, UnknownCsrIsIllegal) {
+  load(cat(la(5, 0x100), {csrrw(0, 0x305, 5),
+                          csrrs(10, 0x7c0, 0)}));  // custom CSR that does not exist
+  ram_.write(kBase + 0x100, &kWfi, 4);
+  run();
+  EXPECT_EQ(csr(0x342), 2u);
+  EXPECT_EQ(csr(0x343), csrrs(10, 0x7c0, 0));
+}
+
+TEST_F(HartTest, TimeCsrReadsTheClock) {
+  load({csrrs(10, 0xc01, 0), kWfi});
+  run();
+  EXPECT_EQ(hart_.reg(10), 1234u);
+}
+
+TEST_F(HartTest, StoresAreLoggedInTheDirtyLog) {
+  // Two stores to the same page: the first fills the write TLB (and logs the
+  // page), the second takes the fast path.
+  load(cat(la(5, 0x100000), {addi(6, 0, 42), sd(5, 6, 0), sd(5, 6, 8), ld(7, 5, 8), kWfi}));
+  std::vector<uint64_t> bits;
+  ram_.harvest_dirty(bits);  // forget the loader's writes
+  run();
+  EXPECT_EQ(hart_.reg(7), 42u);
+  ram_.harvest_dirty(bits);
+  const uint64_t page = 0x100;  // (0x80100000 - base) >> 12
+  EXPECT_TRUE(bits[page / 64] & (1ull << (page % 64)));
+  EXPECT_TRUE(ram_.ever_written(page));
+  EXPECT_FALSE(ram_.ever_written(page + 1));
+}
+
+TEST_F(HartTest, WriteTlbFlushMakesTheNextStoreLogAgain) {
+  // A loop storing to one page; after a harvest the page must show up again.
+  load(cat(la(5, 0x100000), {addi(6, 0, 1), sd(5, 6, 0), kWfi}));
+  run();
+  std::vector<uint64_t> bits;
+  ram_.harvest_dirty(bits);
+  const uint64_t ticket = hart_.request_write_tlb_flush();
+  EXPECT_FALSE(hart_.write_tlb_flushed(ticket));
+  hart_.set_pc(kBase + 24);  // the sd again
+  run();
+  EXPECT_TRUE(hart_.write_tlb_flushed(ticket));
+  ram_.harvest_dirty(bits);
+  EXPECT_TRUE(bits[0x100 / 64] & (1ull << (0x100 % 64)));
+}
+
+TEST_F(HartTest, SelfModifyingCodeIsSeen) {
+  // Runs "addi a0, x0, 1" at +0x40, then overwrites it with "addi a0, x0, 2"
+  // and runs it again: the second run must see the new instruction.
+  const uint32_t one = addi(10, 0, 1), two = addi(10, 0, 2);
+  load({0});
+  ram_.write(kBase + 0x40, &one, 4);
+  ram_.write(kBase + 0x44, &kWfi, 4);
+  hart_.set_pc(kBase + 0x40);
+  run();
+  EXPECT_EQ(hart_.reg(10), 1u);
+  // The program stores `two` over the instruction, then jumps to it.
+  const std::vector<uint32_t> patch = cat(la(5, 0), {lui(6, two >> 12),
+                                       addi(6, 6, static_cast<int32_t>(two & 0xfff)),
+                                       sw(5, 6, 0x40), i_type(0x67, 0, 0, 5, 0x40)});
+  ram_.write(kBase + 0x100, patch.data(), patch.size() * 4);
+  hart_.set_pc(kBase + 0x100);
+  run();
+  EXPECT_EQ(hart_.reg(10), 2u);
+}
+
+TEST_F(HartTest, EcallFromMachineMode) {
+  load(cat(la(5, 0x100), {csrrw(0, 0x305, 5), kEcall}));
+  ram_.write(kBase + 0x100, &kWfi, 4);
+  run();
+  EXPECT_EQ(csr(0x342), 11u);
+}
+
+TEST_F(HartTest, MachineTimerInterruptIsTaken) {
+  // mtvec = handler, mie.MTIE, mstatus.MIE, then spin; MTIP arrives.
+  load(cat(la(5, 0x100), {csrrw(0, 0x305, 5), addi(6, 0, 0x80),
+        csrrw(0, 0x304, 6), addi(6, 0, 8), csrrw(0, 0x300, 6),
+        0x0000006f}));  // j . (spin)
+  const uint32_t spin = 0x0000006f;
+  ram_.write(kBase + 0x100, &spin, 4);  // the handler spins too
+  run(1000);
+  EXPECT_EQ(hart_.pc(), kBase + 0x28);  // still spinning
+  hart_.set_interrupt_pending(kMipMtip, true);
+  run(1000);
+  EXPECT_EQ(csr(0x342), (1ull << 63) | 7);
+  EXPECT_EQ(csr(0x341), kBase + 0x28);
+}
+
+TEST_F(HartTest, Sv39TranslatesAndSetsAccessedDirty) {
+  // Root table at +0x10000, a level-1 table at +0x11000, a level-0 table at
+  // +0x12000 mapping VA 0x40000000 -> PA base+0x20000 (RW), plus a gigapage
+  // identity map of the RAM gigabyte so S-mode can run its code.
+  const uint64_t root = kBase + 0x10000, l1 = kBase + 0x11000, l0 = kBase + 0x12000;
+  auto put = [&](uint64_t addr, uint64_t pte) { ram_.write(addr, &pte, 8); };
+  put(root + 2 * 8, ((kBase >> 12) << 10) | 0xcf);  // VA 0x80000000 gigapage RWX, A, D
+  put(root + 1 * 8, ((l1 >> 12) << 10) | 1);        // VA 0x40000000 -> l1
+  put(l1 + 0, ((l0 >> 12) << 10) | 1);
+  put(l0 + 0, (((kBase + 0x20000) >> 12) << 10) | 0x07);  // V R W, no A/D
+  // M-mode: satp, MPP = S, mepc = S code, mret. S code: store through VA.
+  std::vector<uint32_t> code;
+  // Build satp in t0 with shifts: t0 = 8 << 60 | (root >> 12)
+  code.push_back(addi(5, 0, 8));
+  code.push_back(i_type(0x13, 5, 1, 5, 60));           // slli t0, t0, 60
+  code = cat(code, la(6, static_cast<uint32_t>(root - kBase)));
+  code.push_back(i_type(0x13, 6, 5, 6, 12));           // srli t1, t1, 12
+  code.push_back(r_type(0x33, 5, 6, 5, 6, 0));         // or t0, t0, t1
+  code.push_back(csrrw(0, 0x180, 5));                  // satp
+  code.push_back(addi(6, 0, 1));
+  code.push_back(i_type(0x13, 6, 1, 6, 11));           // t1 = 1 << 11 (MPP = S)
+  code.push_back(csrrw(0, 0x300, 6));                  // mstatus
+  code = cat(code, la(7, 0x200));
+  code.push_back(csrrw(0, 0x341, 7));                  // mepc = S code
+  code.push_back(kMret);
+  load(code);
+  const std::vector<uint32_t> s_code = {lui(28, 0x40000), addi(29, 0, 99), sd(28, 29, 16),
+                                        ld(30, 28, 16), kWfi};
+  ram_.write(kBase + 0x200, s_code.data(), s_code.size() * 4);
+  run();
+  EXPECT_EQ(hart_.priv(), Priv::kSupervisor);
+  EXPECT_EQ(hart_.reg(30), 99u);
+  uint64_t value;
+  ram_.read(kBase + 0x20000 + 16, &value, 8);
+  EXPECT_EQ(value, 99u);
+  uint64_t pte;
+  ram_.read(l0, &pte, 8);
+  EXPECT_EQ(pte & 0xc0, 0xc0u);  // A and D set by the walk
+}
+
+TEST_F(HartTest, StateRoundTripsThroughReset) {
+  load({addi(10, 0, 5), kWfi});
+  run();
+  EXPECT_EQ(hart_.reg(10), 5u);
+  hart_.reset(kBase);
+  EXPECT_EQ(hart_.reg(10), 0u);
+  EXPECT_EQ(hart_.priv(), Priv::kMachine);
+}
+
+}  // namespace
+}  // namespace ferry
