@@ -36,22 +36,26 @@ StopReason Hart::interpret(uint64_t budget) {
   DecodedInsn* in = nullptr;
   DecodedInsn* page_base = nullptr;
   CodePage* page = nullptr;
-  uint64_t page_vbase = 0;
+  uint64_t page_vbase = 0;  // virtual address of page_base's first slot
+  uint64_t jump_vbase = 0;  // page that jumps may stay in (~0: none)
 
 #define DISPATCH() goto* kLabels[static_cast<unsigned>(in->op)]
-#define NEXT()          \
-  do {                  \
-    pc += in->len;      \
-    ++icount;           \
-    in += in->len >> 1; \
-    DISPATCH();         \
+  // The pc of the current instruction, derived from its slot (16-byte
+  // records, one per 2-byte slot); not kept up to date per instruction.
+#define PC (page_vbase + (static_cast<uint64_t>(reinterpret_cast<char*>(in) - \
+                                              reinterpret_cast<char*>(page_base)) >> 3))
+#define NEXT()                                                              \
+  do {                                                                      \
+    ++icount;                                                               \
+    in = reinterpret_cast<DecodedInsn*>(reinterpret_cast<char*>(in) + in->len * 8); \
+    DISPATCH();                                                             \
   } while (0)
   // Leaves the block after the current instruction retired.
-#define RETIRE_AND_EXIT() \
-  do {                    \
-    pc += in->len;        \
-    ++icount;             \
-    goto block_exit;      \
+#define RETIRE_AND_EXIT()  \
+  do {                     \
+    pc = PC + in->len;     \
+    ++icount;              \
+    goto block_exit;       \
   } while (0)
   // The current instruction trapped: pc_ holds the handler address.
 #define TRAPPED()   \
@@ -63,11 +67,11 @@ StopReason Hart::interpret(uint64_t budget) {
   do {                                                                    \
     const uint64_t target_ = (target_expr);                               \
     ++icount;                                                             \
-    pc = target_;                                                         \
-    if ((target_ & kPageMask) == page_vbase && icount < budget) {         \
+    if ((target_ & kPageMask) == jump_vbase && icount < budget) {         \
       in = page_base + ((target_ & (kPageSize - 1)) >> 1);                \
       DISPATCH();                                                         \
     }                                                                     \
+    pc = target_;                                                         \
     goto block_exit;                                                      \
   } while (0)
   // Keeps instret_ exact for CSR reads and traps.
@@ -94,7 +98,7 @@ StopReason Hart::interpret(uint64_t budget) {
       x[in->rd] = static_cast<uint64_t>(static_cast<int64_t>(v_));             \
     } else {                                                                    \
       uint64_t v_;                                                              \
-      if (!load_slow(va, size, v_, pc)) TRAPPED();                              \
+      if (!load_slow(va, size, v_, PC)) TRAPPED();                              \
       x[in->rd] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<type>(v_))); \
       if (block_break_) {                                                       \
         block_break_ = false;                                                   \
@@ -111,7 +115,7 @@ StopReason Hart::interpret(uint64_t budget) {
       const type v_ = static_cast<type>(x[in->rs2]);                            \
       std::memcpy(reinterpret_cast<void*>(va + e.addend), &v_, size);          \
     } else {                                                                    \
-      if (!store_slow(va, size, x[in->rs2], pc)) TRAPPED();                     \
+      if (!store_slow(va, size, x[in->rs2], PC)) TRAPPED();                     \
       AFTER_SLOW_STORE();                                                       \
     }                                                                           \
     NEXT();                                                                     \
@@ -159,6 +163,7 @@ StopReason Hart::interpret(uint64_t budget) {
     }
     page_base = page->insn.data();
     page_vbase = pc & kPageMask;
+    jump_vbase = page_vbase;
     in = page_base + ((pc & (kPageSize - 1)) >> 1);
     DISPATCH();
 
@@ -184,36 +189,40 @@ StopReason Hart::interpret(uint64_t budget) {
     DISPATCH();
   }
   op_PAGE_END:
+    pc = PC;
     goto block_exit;
   op_CROSS_PAGE:
+    pc = PC;
     pc_ = pc;
     if (!fetch_cross_page(pc, cross_page_insn_[0])) TRAPPED();
     in = &cross_page_insn_[0];
-    page_vbase = ~0ull;  // no jump may continue inside this "page"
+    page_base = in;
+    page_vbase = pc;
+    jump_vbase = ~0ull;  // no jump may continue inside this "page"
     DISPATCH();
   op_ILLEGAL:
     SYNC_COUNT();
-    raise_exception(cause::kIllegal, in->raw, pc);
+    raise_exception(cause::kIllegal, in->raw, PC);
     TRAPPED();
 
   op_LUI: ALU(IMM);
-  op_AUIPC: ALU(pc + IMM);
+  op_AUIPC: ALU(PC + IMM);
   op_JAL: {
-    const uint64_t link = pc + in->len;
+    const uint64_t link = PC + in->len;
     x[in->rd] = link;
-    JUMP(pc + IMM);
+    JUMP(PC + IMM);
   }
   op_JALR: {
     const uint64_t target = (RS1 + IMM) & ~1ull;
-    x[in->rd] = pc + in->len;
+    x[in->rd] = PC + in->len;
     JUMP(target);
   }
-  op_BEQ: if (RS1 == RS2) JUMP(pc + IMM); NEXT();
-  op_BNE: if (RS1 != RS2) JUMP(pc + IMM); NEXT();
-  op_BLT: if (static_cast<int64_t>(RS1) < static_cast<int64_t>(RS2)) JUMP(pc + IMM); NEXT();
-  op_BGE: if (static_cast<int64_t>(RS1) >= static_cast<int64_t>(RS2)) JUMP(pc + IMM); NEXT();
-  op_BLTU: if (RS1 < RS2) JUMP(pc + IMM); NEXT();
-  op_BGEU: if (RS1 >= RS2) JUMP(pc + IMM); NEXT();
+  op_BEQ: if (RS1 == RS2) JUMP(PC + IMM); NEXT();
+  op_BNE: if (RS1 != RS2) JUMP(PC + IMM); NEXT();
+  op_BLT: if (static_cast<int64_t>(RS1) < static_cast<int64_t>(RS2)) JUMP(PC + IMM); NEXT();
+  op_BGE: if (static_cast<int64_t>(RS1) >= static_cast<int64_t>(RS2)) JUMP(PC + IMM); NEXT();
+  op_BLTU: if (RS1 < RS2) JUMP(PC + IMM); NEXT();
+  op_BGEU: if (RS1 >= RS2) JUMP(PC + IMM); NEXT();
 
   op_LB: LOAD(int8_t, 1);
   op_LH: LOAD(int16_t, 2);
@@ -299,19 +308,19 @@ StopReason Hart::interpret(uint64_t budget) {
   op_LR_W:
   op_LR_D:
     SYNC_COUNT();
-    if (!load_reserved(*in, in->op == Op::LR_D, pc)) TRAPPED();
+    if (!load_reserved(*in, in->op == Op::LR_D, PC)) TRAPPED();
     if (block_break_) { block_break_ = false; RETIRE_AND_EXIT(); }
     NEXT();
   op_SC_W:
   op_SC_D:
     SYNC_COUNT();
-    if (!store_conditional(*in, in->op == Op::SC_D, pc)) TRAPPED();
+    if (!store_conditional(*in, in->op == Op::SC_D, PC)) TRAPPED();
     AFTER_SLOW_STORE();
     NEXT();
   op_AMO_W:
   op_AMO_D:
     SYNC_COUNT();
-    if (!amo(*in, in->op == Op::AMO_D, pc)) TRAPPED();
+    if (!amo(*in, in->op == Op::AMO_D, PC)) TRAPPED();
     AFTER_SLOW_STORE();
     NEXT();
 
@@ -322,16 +331,16 @@ StopReason Hart::interpret(uint64_t budget) {
     raise_exception(priv_ == Priv::kUser         ? cause::kEcallU
                     : priv_ == Priv::kSupervisor ? cause::kEcallS
                                                  : cause::kEcallM,
-                    0, pc);
+                    0, PC);
     TRAPPED();
   op_EBREAK:
     SYNC_COUNT();
-    raise_exception(cause::kBreakpoint, 0, pc);  // tval 0, as QEMU
+    raise_exception(cause::kBreakpoint, 0, PC);  // tval 0, as QEMU
     TRAPPED();
   op_MRET:
     SYNC_COUNT();
     if (priv_ != Priv::kMachine) {
-      raise_exception(cause::kIllegal, in->raw, pc);
+      raise_exception(cause::kIllegal, in->raw, PC);
       TRAPPED();
     }
     do_mret();
@@ -342,7 +351,7 @@ StopReason Hart::interpret(uint64_t budget) {
     SYNC_COUNT();
     if (priv_ == Priv::kUser ||
         (priv_ == Priv::kSupervisor && (mstatus_ & mstatus::kTsr))) {
-      raise_exception(cause::kIllegal, in->raw, pc);
+      raise_exception(cause::kIllegal, in->raw, PC);
       TRAPPED();
     }
     do_sret();
@@ -353,10 +362,10 @@ StopReason Hart::interpret(uint64_t budget) {
     SYNC_COUNT();
     if (priv_ == Priv::kUser ||
         (priv_ == Priv::kSupervisor && (mstatus_ & mstatus::kTw))) {
-      raise_exception(cause::kIllegal, in->raw, pc);
+      raise_exception(cause::kIllegal, in->raw, PC);
       TRAPPED();
     }
-    pc += in->len;
+    pc = PC + in->len;
     ++icount;
     if (!interrupt_pending()) {
       wfi_ = true;
@@ -368,7 +377,7 @@ StopReason Hart::interpret(uint64_t budget) {
     SYNC_COUNT();
     if (priv_ == Priv::kUser ||
         (priv_ == Priv::kSupervisor && (mstatus_ & mstatus::kTvm))) {
-      raise_exception(cause::kIllegal, in->raw, pc);
+      raise_exception(cause::kIllegal, in->raw, PC);
       TRAPPED();
     }
     flush_tlb();
@@ -380,7 +389,7 @@ StopReason Hart::interpret(uint64_t budget) {
   op_CSRRSI:
   op_CSRRCI:
     SYNC_COUNT();
-    if (!csr_op(*in, pc)) TRAPPED();
+    if (!csr_op(*in, PC)) TRAPPED();
     block_break_ = false;
     RETIRE_AND_EXIT();
 
@@ -389,6 +398,7 @@ StopReason Hart::interpret(uint64_t budget) {
 
 #undef DISPATCH
 #undef NEXT
+#undef PC
 #undef RETIRE_AND_EXIT
 #undef TRAPPED
 #undef JUMP
