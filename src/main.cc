@@ -1,0 +1,102 @@
+// ferry: the command-line entry point. Parses QEMU-style options, builds the
+// VM and its host side (serial console, monitors, QMP), runs the main loop
+// until the guest powers off or a monitor asks to quit.
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "loader/image_loader.h"
+#include "monitor/command_registry.h"
+#include "monitor/host_io.h"
+#include "monitor/monitor_commands.h"
+#include "monitor/version_info.h"
+#include "monitor/vm_commands.h"
+#include "util/event_loop.h"
+#include "vm/options.h"
+#include "vm/vm.h"
+
+namespace ferry {
+namespace {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "ferry: %s\n", message.c_str());
+  return 1;
+}
+
+// SIGINT/SIGTERM/SIGHUP end ferry cleanly (terminal restored) through the loop.
+int watch_signals(EventLoop& loop, std::function<void(int)> on_signal) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread starts
+  const int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) return -1;
+  loop.add_fd(fd, POLLIN, [fd, on_signal](short) {
+    signalfd_siginfo info;
+    while (read(fd, &info, sizeof info) == sizeof info) on_signal(static_cast<int>(info.ssi_signo));
+  });
+  return fd;
+}
+
+int run(int argc, char** argv) {
+  OptionsResult parsed = parse_options(argc, argv);
+  if (parsed.action == OptionsResult::Action::kExit) {
+    std::fputs(parsed.output.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    return parsed.exit_code;
+  }
+  const VmConfig& config = parsed.config;
+  signal(SIGPIPE, SIG_IGN);
+
+  EventLoop loop;
+  int exit_code = 0;
+  const int signal_fd = watch_signals(loop, [&](int signo) {
+    std::fprintf(stderr, "ferry: terminating on signal %d\n", signo);
+    loop.quit();
+  });
+
+  CommandRegistry registry;
+  std::string error;
+  std::unique_ptr<HostIo> host = HostIo::create(config, loop, registry, &error);
+  if (!host) return fail(error);
+
+  std::unique_ptr<Vm> vm;
+  try {
+    vm = std::make_unique<Vm>(config, &host->serial(), &host->events());
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  register_monitor_commands(registry, ferry_version());
+  register_vm_commands(registry, *vm);
+
+  vm->set_exit_handler([&loop, &exit_code](int code) {
+    loop.post([&loop, &exit_code, code] {
+      exit_code = code;
+      loop.quit();
+    });
+  });
+  Vm* vm_ptr = vm.get();
+  host->set_serial_input(
+      [vm_ptr](const uint8_t* data, size_t len) { vm_ptr->serial_input(data, len); });
+  host->set_quit_handler([&loop] { loop.quit(); });
+
+  vm->start();
+  loop.run();
+
+  vm->join();
+  host->flush();
+  vm.reset();
+  host.reset();
+  if (signal_fd >= 0) close(signal_fd);
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace ferry
+
+int main(int argc, char** argv) { return ferry::run(argc, argv); }
