@@ -57,6 +57,9 @@ class Hart : public StateOwner, public InterruptTarget {
   bool write_tlb_flushed(uint64_t ticket) const {
     return flush_done_.load(std::memory_order_acquire) >= ticket;
   }
+  // vCPU thread (or while the hart is not running): drops every write-TLB
+  // entry, so the next store to each page is logged again.
+  void drop_write_tlb() { flush_write_tlb(); }
   // vCPU thread (or while the hart is not running): serves pending requests.
   void service_flush_requests();
 

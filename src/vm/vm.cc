@@ -1,5 +1,7 @@
 #include "vm/vm.h"
 
+#include <algorithm>
+#include <chrono>
 #include <future>
 #include <stdexcept>
 
@@ -119,7 +121,6 @@ void Vm::cont() {
             "Migration is not finished: the VM cannot run before its state has arrived");
       case RunState::kShutdown:
       case RunState::kGuestPanicked:
-      case RunState::kPostMigrate:
         throw std::runtime_error("Resetting the Virtual Machine is required");
       default: resume_vcpu();
     }
@@ -141,6 +142,49 @@ void Vm::quit() {
     emit("SHUTDOWN", {{"guest", false}, {"reason", "host-qmp-quit"}});
     exiting_ = true;
     if (exit_handler_) exit_handler_(0);
+  });
+}
+
+void Vm::sync_dirty_log(std::vector<uint64_t>& bits) {
+  run_on_vcpu([this, &bits] {
+    board_->ram().harvest_dirty(bits);
+    board_->hart().drop_write_tlb();
+  });
+}
+
+bool Vm::pause_for_migration() {
+  bool was_running = false;
+  run_on_vcpu([this, &was_running] {
+    was_running = running_;
+    const RunState before = state_.load();
+    pause_vcpu(RunState::kFinishMigrate);
+    if (!was_running) state_ = before;  // a paused VM keeps its state name
+  });
+  return was_running;
+}
+
+void Vm::resume_after_migration(bool was_running) {
+  run_on_vcpu([this, was_running] {
+    if (was_running && !running_) resume_vcpu();
+    else if (!running_ && state_ == RunState::kFinishMigrate) state_ = RunState::kPaused;
+  });
+}
+
+void Vm::finish_outgoing_migration() {
+  run_on_vcpu([this] {
+    if (running_) pause_vcpu(RunState::kPostMigrate);
+    state_ = RunState::kPostMigrate;
+  });
+}
+
+void Vm::finish_incoming_migration() {
+  run_on_vcpu([this] {
+    board_->update_timers();
+    if (config_.start_paused) {
+      state_ = RunState::kPaused;
+    } else {
+      resume_vcpu();
+    }
   });
 }
 
@@ -230,8 +274,16 @@ void Vm::vcpu_main() {
     }
     feed_serial_input();
     b.update_timers();
+    const auto slice_start = std::chrono::steady_clock::now();
     const StopReason reason = hart.run(kSliceInstructions);
     if (serial_) serial_->flush();
+    if (const uint32_t pct = throttle_percent_.load(std::memory_order_relaxed)) {
+      // auto-converge: sleep so the vCPU runs (100 - pct)% of the time.
+      const auto ran = std::chrono::steady_clock::now() - slice_start;
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (work_.empty() && !stop_thread_)
+        wake_.wait_for(lock, ran * pct / (100 - std::min<uint32_t>(pct, 99)));
+    }
     handle_power_requests();
     if (reason == StopReason::kWfi && running_) wait_for_interrupt();
   }

@@ -69,6 +69,22 @@ class Vm : public VmControl, private PowerControl {
   void set_run_state(RunState s) { state_.store(s); }
   bool vcpu_running() const { return running_; }
 
+  // --- migration support (called from the migration threads) ---
+  // Takes the dirty log into `bits` and makes the vCPU drop its write TLB,
+  // atomically with respect to guest execution.
+  void sync_dirty_log(std::vector<uint64_t>& bits);
+  // Stops the vCPU for stop-and-copy; returns whether it was running.
+  bool pause_for_migration();
+  // After a failed or cancelled migration: back to running if it was.
+  void resume_after_migration(bool was_running);
+  // The source handed the VM over: it stays stopped ("postmigrate").
+  void finish_outgoing_migration();
+  // The destination has loaded the VM: run it, or wait for `cont` with -S.
+  void finish_incoming_migration();
+  // auto-converge: the vCPU sleeps `percent` of its time (0 = off).
+  void set_throttle_percent(uint32_t percent) { throttle_percent_.store(percent); }
+  uint32_t throttle_percent() const { return throttle_percent_.load(); }
+
   VirtBoard& board() { return *board_; }
   const VmConfig& config() const { return config_; }
   EventSink* events() { return events_; }
@@ -101,6 +117,7 @@ class Vm : public VmControl, private PowerControl {
   std::deque<uint8_t> serial_in_;
   bool stop_thread_ = false;
 
+  std::atomic<uint32_t> throttle_percent_{0};
   int pending_poweroff_ = -1;  // vCPU thread: exit code requested by the guest
   bool pending_reset_ = false;
   std::thread vcpu_;

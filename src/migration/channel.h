@@ -1,0 +1,61 @@
+// Channel: a byte stream to or from the other side of a migration.
+//
+// A transport (tcp:, unix:, exec:, fd:, file:) only connects and hands back
+// a Channel; it knows nothing of what travels on it. `has_return_path()` is
+// true when the destination can answer on the same channel (sockets).
+//
+// Threads: one reader and one writer at a time; shutdown() may be called
+// from any thread to make blocked calls fail (cancel).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ferry {
+
+class Channel {
+ public:
+  virtual ~Channel() = default;
+  // Writes all of `len` bytes; false (with error()) on failure.
+  virtual bool write_all(const uint8_t* data, size_t len) = 0;
+  // Reads up to `len` bytes; 0 at end of stream, -1 on error.
+  virtual ssize_t read_some(uint8_t* data, size_t len) = 0;
+  virtual bool has_return_path() const = 0;
+  // Makes blocked reads and writes return with an error.
+  virtual void shutdown() = 0;
+  // Finishes the stream (e.g. waits for an exec: child); false on failure.
+  virtual bool finish() { return true; }
+  virtual std::string error() const = 0;
+  virtual std::string description() const = 0;
+};
+
+// A Channel over a file descriptor it owns.
+class FdChannel : public Channel {
+ public:
+  FdChannel(int fd, bool return_path, std::string description);
+  ~FdChannel() override;
+  bool write_all(const uint8_t* data, size_t len) override;
+  ssize_t read_some(uint8_t* data, size_t len) override;
+  bool has_return_path() const override { return return_path_; }
+  void shutdown() override;
+  std::string error() const override { return error_; }
+  std::string description() const override { return description_; }
+  int fd() const { return fd_; }
+
+ protected:
+  void set_error(std::string e) {
+    if (error_.empty()) error_ = std::move(e);
+  }
+
+ private:
+  int fd_;
+  bool return_path_;
+  std::string description_;
+  std::string error_;
+};
+
+}  // namespace ferry

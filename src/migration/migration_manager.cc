@@ -1,0 +1,238 @@
+#include "migration/migration_manager.h"
+
+#include "migration/migration_internal.h"
+#include "vm/vm.h"
+
+namespace ferry {
+
+std::string_view migration_status_name(MigrationStatus s) {
+  switch (s) {
+    case MigrationStatus::kNone: return "none";
+    case MigrationStatus::kSetup: return "setup";
+    case MigrationStatus::kActive: return "active";
+    case MigrationStatus::kCancelling: return "cancelling";
+    case MigrationStatus::kCancelled: return "cancelled";
+    case MigrationStatus::kCompleted: return "completed";
+    case MigrationStatus::kFailed: return "failed";
+  }
+  return "none";
+}
+
+MigrationManager::MigrationManager(Vm& vm, EventSink* events) : vm_(vm), events_(events) {}
+
+MigrationManager::~MigrationManager() {
+  source_.reset();
+  incoming_.reset();
+}
+
+void MigrationManager::emit_status(MigrationStatus s) {
+  status_.store(s);
+  bool events;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    events = caps_.events;
+  }
+  if (events && events_)
+    events_->emit_event("MIGRATION", {{"status", std::string(migration_status_name(s))}});
+}
+
+void MigrationManager::emit_pass(uint32_t pass) {
+  if (events_) events_->emit_event("MIGRATION_PASS", {{"pass", pass}});
+}
+
+bool MigrationManager::start(const std::string& uri, const FdResolver& fds, std::string* error) {
+  const MigrationStatus s = status_.load();
+  if (s == MigrationStatus::kSetup || s == MigrationStatus::kActive ||
+      s == MigrationStatus::kCancelling) {
+    *error = "There's a migration process in progress";
+    return false;
+  }
+  if (incoming_active_.load() || vm_.run_state() == RunState::kInMigrate) {
+    *error = "Guest is waiting for an incoming migration";
+    return false;
+  }
+  const RunState rs = vm_.run_state();
+  if (rs == RunState::kShutdown || rs == RunState::kGuestPanicked) {
+    *error = "the guest has shut down; there is nothing to migrate";
+    return false;
+  }
+  auto parsed = parse_migration_uri(uri, error);
+  if (!parsed) return false;
+  source_.reset();  // the previous, finished migration
+  source_ = std::make_unique<Source>(*this, *parsed, fds);
+  emit_status(MigrationStatus::kSetup);
+  source_->start();
+  return true;
+}
+
+void MigrationManager::cancel() {
+  const MigrationStatus s = status_.load();
+  if (!source_ || (s != MigrationStatus::kSetup && s != MigrationStatus::kActive)) return;
+  emit_status(MigrationStatus::kCancelling);
+  source_->cancel();
+}
+
+nlohmann::json MigrationManager::query() const {
+  const MigrationStatus s = status_.load();
+  nlohmann::json info = nlohmann::json::object();
+  if (s == MigrationStatus::kNone || !source_) return info;
+  info["status"] = std::string(migration_status_name(s));
+  const OutgoingStats st = source_->stats();
+  info["total-time"] = st.total_time_ms;
+  if (s != MigrationStatus::kSetup) info["setup-time"] = st.setup_time_ms;
+  if (s == MigrationStatus::kActive || s == MigrationStatus::kCancelling)
+    info["expected-downtime"] = st.expected_downtime_ms;
+  if (s == MigrationStatus::kCompleted) info["downtime"] = st.downtime_ms;
+  if (s != MigrationStatus::kSetup) {
+    info["ram"] = {
+        {"transferred", st.transferred},
+        {"remaining", st.remaining},
+        {"total", st.total},
+        {"duplicate", st.duplicate},
+        {"skipped", 0},
+        {"normal", st.normal},
+        {"normal-bytes", st.normal * 4096},
+        {"dirty-pages-rate", st.dirty_pages_rate},
+        {"mbps", st.mbps},
+        {"dirty-sync-count", st.dirty_sync_count},
+        {"page-size", 4096},
+        {"pages-per-second", st.pages_per_second},
+        {"postcopy-requests", 0},
+        {"multifd-bytes", 0},
+    };
+  }
+  if (st.throttle_percent) info["cpu-throttle-percentage"] = st.throttle_percent;
+  if (s == MigrationStatus::kFailed && !st.error.empty()) info["error-desc"] = st.error;
+  return info;
+}
+
+bool MigrationManager::start_incoming(const std::string& uri, const FdResolver& fds,
+                                      IncomingDone done, std::string* error) {
+  if (incoming_active_.load() || incoming_) {
+    *error = "The incoming migration has already been started";
+    return false;
+  }
+  if (vm_.run_state() != RunState::kInMigrate) {
+    *error = "'-incoming' was not specified on the command line";
+    return false;
+  }
+  auto parsed = parse_migration_uri(uri, error);
+  if (!parsed) return false;
+  auto endpoint = open_incoming(*parsed, fds, error);
+  if (!endpoint) return false;
+  incoming_active_.store(true);
+  incoming_ = std::make_unique<Incoming>(*this, std::move(endpoint), std::move(done));
+  incoming_->start();
+  return true;
+}
+
+MigrationParameters MigrationManager::parameters() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return params_;
+}
+
+MigrationCapabilities MigrationManager::capabilities() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return caps_;
+}
+
+bool MigrationManager::set_parameters(const nlohmann::json& args, std::string* error) {
+  if (!args.is_object()) {
+    *error = "migrate-set-parameters expects an object";
+    return false;
+  }
+  MigrationParameters next = parameters();
+  for (const auto& [key, value] : args.items()) {
+    auto need_uint = [&](uint64_t max) -> std::optional<uint64_t> {
+      if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+          value.get<uint64_t>() > max) {
+        *error = "Parameter '" + key + "' expects a number between 0 and " + std::to_string(max);
+        return std::nullopt;
+      }
+      return value.get<uint64_t>();
+    };
+    if (key == "max-bandwidth") {
+      auto v = need_uint(SIZE_MAX);
+      if (!v) return false;
+      next.max_bandwidth = *v;
+    } else if (key == "downtime-limit") {
+      auto v = need_uint(2000000);
+      if (!v) return false;
+      next.downtime_limit_ms = *v;
+    } else if (key == "cpu-throttle-initial") {
+      auto v = need_uint(99);
+      if (!v) return false;
+      if (*v < 1) {
+        *error = "Parameter 'cpu-throttle-initial' expects a number between 1 and 99";
+        return false;
+      }
+      next.cpu_throttle_initial = static_cast<uint32_t>(*v);
+    } else if (key == "cpu-throttle-increment") {
+      auto v = need_uint(99);
+      if (!v) return false;
+      if (*v < 1) {
+        *error = "Parameter 'cpu-throttle-increment' expects a number between 1 and 99";
+        return false;
+      }
+      next.cpu_throttle_increment = static_cast<uint32_t>(*v);
+    } else if (key == "max-cpu-throttle") {
+      auto v = need_uint(99);
+      if (!v) return false;
+      next.max_cpu_throttle = static_cast<uint32_t>(*v);
+    } else {
+      *error = "Parameter '" + key + "' is unexpected";
+      return false;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  params_ = next;
+  return true;
+}
+
+nlohmann::json MigrationManager::query_parameters() const {
+  const MigrationParameters p = parameters();
+  return {{"max-bandwidth", p.max_bandwidth},
+          {"downtime-limit", p.downtime_limit_ms},
+          {"cpu-throttle-initial", p.cpu_throttle_initial},
+          {"cpu-throttle-increment", p.cpu_throttle_increment},
+          {"max-cpu-throttle", p.max_cpu_throttle}};
+}
+
+bool MigrationManager::set_capabilities(const nlohmann::json& list, std::string* error) {
+  const MigrationStatus s = status_.load();
+  if (s == MigrationStatus::kSetup || s == MigrationStatus::kActive) {
+    *error = "There's a migration process in progress";
+    return false;
+  }
+  if (!list.is_array()) {
+    *error = "Invalid parameter type for 'capabilities', expected: array";
+    return false;
+  }
+  MigrationCapabilities next = capabilities();
+  for (const auto& item : list) {
+    if (!item.is_object() || !item.contains("capability") || !item["capability"].is_string() ||
+        !item.contains("state") || !item["state"].is_boolean()) {
+      *error = "each capability needs 'capability' (string) and 'state' (boolean)";
+      return false;
+    }
+    const std::string name = item["capability"];
+    const bool state = item["state"];
+    if (name == "auto-converge") next.auto_converge = state;
+    else if (name == "events") next.events = state;
+    else {
+      *error = "Capability '" + name + "' is not supported by ferry";
+      return false;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  caps_ = next;
+  return true;
+}
+
+nlohmann::json MigrationManager::query_capabilities() const {
+  const MigrationCapabilities c = capabilities();
+  return nlohmann::json::array({{{"capability", "auto-converge"}, {"state", c.auto_converge}},
+                                {{"capability", "events"}, {"state", c.events}}});
+}
+
+}  // namespace ferry
