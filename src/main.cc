@@ -10,8 +10,10 @@
 #include <string>
 
 #include "loader/image_loader.h"
+#include "migration/migration_manager.h"
 #include "monitor/command_registry.h"
 #include "monitor/host_io.h"
+#include "monitor/migration_commands.h"
 #include "monitor/monitor_commands.h"
 #include "monitor/version_info.h"
 #include "monitor/vm_commands.h"
@@ -71,8 +73,19 @@ int run(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  auto migration = std::make_unique<MigrationManager>(*vm, &host->events());
+  // An incoming migration that fails ends ferry with a message and exit 1.
+  auto incoming_done = [&loop, &exit_code](bool ok, const std::string& message) {
+    if (ok) return;
+    loop.post([&loop, &exit_code, message] {
+      std::fprintf(stderr, "ferry: incoming migration failed: %s\n", message.c_str());
+      exit_code = 1;
+      loop.quit();
+    });
+  };
   register_monitor_commands(registry, ferry_version());
   register_vm_commands(registry, *vm);
+  register_migration_commands(registry, *migration, incoming_done);
 
   vm->set_exit_handler([&loop, &exit_code](int code) {
     loop.post([&loop, &exit_code, code] {
@@ -86,9 +99,17 @@ int run(int argc, char** argv) {
   host->set_quit_handler([&loop] { loop.quit(); });
 
   vm->start();
+  if (!config.incoming.empty() && config.incoming != "defer") {
+    if (!migration->start_incoming(config.incoming, nullptr, incoming_done, &error)) {
+      vm->join();
+      return fail("-incoming " + config.incoming + ": " + error);
+    }
+  }
   loop.run();
 
+  migration->cancel();
   vm->join();
+  migration.reset();  // joins the migration threads before the VM goes
   host->flush();
   vm.reset();
   host.reset();

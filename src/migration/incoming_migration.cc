@@ -19,6 +19,7 @@ MigrationManager::Incoming::Incoming(MigrationManager& m, std::unique_ptr<Incomi
 
 MigrationManager::Incoming::~Incoming() {
   stop_.store(true);
+  if (Channel* c = channel_.load()) c->shutdown();  // unblocks a pending read
   if (thread_.joinable()) thread_.join();
 }
 
@@ -126,6 +127,7 @@ void MigrationManager::Incoming::run() {
     m_.incoming_active_.store(false);
     return;
   }
+  channel_.store(channel.get());
   StreamReader in(*channel);
   bool ok = load(in, &error);
   if (ok && channel->has_return_path()) {
@@ -144,8 +146,10 @@ void MigrationManager::Incoming::run() {
     reply.flush();
   }
   if (ok) m_.vm_.finish_incoming_migration();
+  channel_.store(nullptr);
+  channel.reset();
   m_.incoming_active_.store(false);
-  done_(ok, ok ? std::string() : error);
+  if (!stop_.load()) done_(ok, ok ? std::string() : error);
 }
 
 }  // namespace ferry

@@ -39,7 +39,9 @@ struct OutgoingStats {
 
 class MigrationManager::Source {
  public:
-  Source(MigrationManager& m, MigrationUri uri, FdResolver fds);
+  // `opened`: a channel already open (fd: is resolved when migrate runs,
+  // while the descriptor still exists), or null to connect on the thread.
+  Source(MigrationManager& m, MigrationUri uri, FdResolver fds, std::unique_ptr<Channel> opened);
   ~Source();
   void start();
   void cancel();
@@ -58,6 +60,7 @@ class MigrationManager::Source {
   FdResolver fds_;
   std::atomic<bool> cancel_{false};
   std::atomic<Channel*> channel_{nullptr};
+  std::unique_ptr<Channel> opened_;
   OutgoingStats stats_;
   std::thread thread_;
 };
@@ -76,6 +79,7 @@ class MigrationManager::Incoming {
   std::unique_ptr<IncomingEndpoint> endpoint_;
   IncomingDone done_;
   std::atomic<bool> stop_{false};
+  std::atomic<Channel*> channel_{nullptr};
   std::thread thread_;
 };
 

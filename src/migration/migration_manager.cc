@@ -58,8 +58,13 @@ bool MigrationManager::start(const std::string& uri, const FdResolver& fds, std:
   }
   auto parsed = parse_migration_uri(uri, error);
   if (!parsed) return false;
+  std::unique_ptr<Channel> opened;
+  if (parsed->kind == MigrationUri::Kind::kFd) {
+    opened = open_outgoing(*parsed, fds, error);
+    if (!opened) return false;
+  }
   source_.reset();  // the previous, finished migration
-  source_ = std::make_unique<Source>(*this, *parsed, fds);
+  source_ = std::make_unique<Source>(*this, *parsed, fds, std::move(opened));
   emit_status(MigrationStatus::kSetup);
   source_->start();
   return true;

@@ -42,8 +42,9 @@ void section_footer(StreamWriter& out, uint32_t id) {
 }
 }  // namespace
 
-MigrationManager::Source::Source(MigrationManager& m, MigrationUri uri, FdResolver fds)
-    : m_(m), uri_(std::move(uri)), fds_(std::move(fds)) {
+MigrationManager::Source::Source(MigrationManager& m, MigrationUri uri, FdResolver fds,
+                                 std::unique_ptr<Channel> opened)
+    : m_(m), uri_(std::move(uri)), fds_(std::move(fds)), opened_(std::move(opened)) {
   stats_.start = Clock::now();
 }
 
@@ -84,7 +85,8 @@ void MigrationManager::Source::fail(const std::string& message) {
 void MigrationManager::Source::run() {
   Vm& vm = m_.vm_;
   std::string error;
-  std::unique_ptr<Channel> channel = open_outgoing(uri_, fds_, &error);
+  std::unique_ptr<Channel> channel =
+      opened_ ? std::move(opened_) : open_outgoing(uri_, fds_, &error);
   bool paused = false, was_running = false, ok = false;
   if (!channel) {
     fail(error);

@@ -26,6 +26,7 @@ bool RamMigration::save_setup(StreamWriter& out) {
   cursor_ = 0;
   out.u64(ram_.base());
   out.u64(ram_.size());
+  out.u64(fmt::kRamEos);
   return out.ok();
 }
 

@@ -48,6 +48,12 @@ std::optional<QmpJson> HmpCall::qmp(std::string_view name, const QmpJson& args) 
   return r.value();
 }
 
+void HmpCall::flush() {
+  if (!flush_sink_ || output_.empty()) return;
+  flush_sink_(output_);
+  output_.clear();
+}
+
 void HmpCall::error(std::string_view desc) {
   output_ += "Error: ";
   output_ += desc;

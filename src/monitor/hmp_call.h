@@ -6,13 +6,18 @@
 // qmp() runs a QMP command through the registry (same argument checks as
 // QMP) and, on error, prints "Error: <desc>" the way QEMU's HMP does and
 // returns nullopt. Output uses "\n"; the monitor turns it into "\r\n".
+// A command that runs for long (HMP `migrate` without -d) may flush() what
+// it printed so far: with a flush sink (the human monitor sets one) the
+// text goes out at once, otherwise it stays in output().
 //
 // Threading: main thread, inside the monitor's dispatch.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "monitor/command_context.h"
@@ -43,6 +48,10 @@ class HmpCall {
   // Prints "Error: <desc>\n".
   void error(std::string_view desc);
   const std::string& output() const { return output_; }
+  void set_flush_sink(std::function<void(std::string_view)> sink) {
+    flush_sink_ = std::move(sink);
+  }
+  void flush();
 
   // Splits `text` the way args() is built; false on an unclosed quote.
   static bool split_args(std::string_view text, std::vector<std::string>* out);
@@ -55,6 +64,7 @@ class HmpCall {
   std::vector<std::string> args_;
   bool args_ok_ = true;
   std::string output_;
+  std::function<void(std::string_view)> flush_sink_;
 };
 
 }  // namespace ferry

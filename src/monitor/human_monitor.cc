@@ -30,7 +30,8 @@ HumanMonitor::HumanMonitor(Chardev& chardev, const CommandRegistry& registry)
 
 HumanMonitor::~HumanMonitor() { chardev_.set_handlers({}); }
 
-std::string HumanMonitor::execute(std::string_view line) {
+std::string HumanMonitor::execute(std::string_view line,
+                                  const std::function<void(std::string_view)>& flush) {
   line = trim(line);
   if (line.empty()) return "";
   size_t end = 0;
@@ -41,6 +42,7 @@ std::string HumanMonitor::execute(std::string_view line) {
   const HmpCommand* cmd = registry_.find_hmp(name);
   if (!cmd) return "unknown command: '" + name + "'\n";
   HmpCall call(registry_, ctx_, name, rest);
+  if (flush) call.set_flush_sink(flush);
   if (!call.args_ok()) {
     call.error("unbalanced quotes");
     return call.output();
@@ -105,7 +107,7 @@ void HumanMonitor::on_input(const uint8_t* data, size_t len) {
     std::string echo = editor_.take_echo();
     if (!echo.empty()) chardev_.write(echo);
     if (line) {
-      print(execute(*line));
+      print(execute(*line, [this](std::string_view text) { print(text); }));
       show_prompt();
     }
   }

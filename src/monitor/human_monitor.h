@@ -17,6 +17,7 @@
 // Threading: main thread only. The chardev must outlive the monitor.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -38,8 +39,10 @@ class HumanMonitor {
   HumanMonitor(const HumanMonitor&) = delete;
   HumanMonitor& operator=(const HumanMonitor&) = delete;
 
-  // Runs one command line; returns what it printed ("\n" line ends).
-  std::string execute(std::string_view line);
+  // Runs one command line; returns what it printed ("\n" line ends). What
+  // the command flushes while it runs goes to `flush` instead, when given.
+  std::string execute(std::string_view line,
+                      const std::function<void(std::string_view)>& flush = {});
 
   CommandContext& context() { return ctx_; }
 

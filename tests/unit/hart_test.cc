@@ -5,42 +5,13 @@
 #include <vector>
 
 #include "cpu/hart.h"
+#include "rv_asm.h"
 
 namespace ferry {
 namespace {
 
-constexpr uint64_t kBase = 0x80000000;
-
-uint32_t i_type(uint32_t opcode, unsigned rd, unsigned f3, unsigned rs1, int32_t imm) {
-  return (static_cast<uint32_t>(imm) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opcode;
-}
-uint32_t r_type(uint32_t opcode, unsigned rd, unsigned f3, unsigned rs1, unsigned rs2,
-                unsigned f7) {
-  return (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opcode;
-}
-uint32_t s_type(unsigned f3, unsigned rs1, unsigned rs2, int32_t imm) {
-  const uint32_t u = static_cast<uint32_t>(imm);
-  return ((u >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((u & 31) << 7) | 0x23;
-}
-uint32_t addi(unsigned rd, unsigned rs1, int32_t imm) { return i_type(0x13, rd, 0, rs1, imm); }
-uint32_t lui(unsigned rd, uint32_t imm20) { return (imm20 << 12) | (rd << 7) | 0x37; }
-uint32_t csrrw(unsigned rd, uint16_t csr, unsigned rs1) { return i_type(0x73, rd, 1, rs1, csr); }
-uint32_t csrrs(unsigned rd, uint16_t csr, unsigned rs1) { return i_type(0x73, rd, 2, rs1, csr); }
-uint32_t ld(unsigned rd, unsigned rs1, int32_t imm) { return i_type(0x03, rd, 3, rs1, imm); }
-uint32_t sd(unsigned rs1, unsigned rs2, int32_t imm) { return s_type(3, rs1, rs2, imm); }
-uint32_t sw(unsigned rs1, unsigned rs2, int32_t imm) { return s_type(2, rs1, rs2, imm); }
-// rd = kBase + offset (offset < 4 MiB, low 12 bits < 0x800); uses x31.
-std::vector<uint32_t> la(unsigned rd, uint32_t offset) {
-  return {addi(rd, 0, 1), i_type(0x13, rd, 1, rd, 31), lui(31, offset >> 12),
-          r_type(0x33, rd, 0, rd, 31, 0), addi(rd, rd, static_cast<int32_t>(offset & 0xfff))};
-}
-std::vector<uint32_t> cat(std::vector<uint32_t> a, const std::vector<uint32_t>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-constexpr uint32_t kWfi = 0x10500073;
-constexpr uint32_t kMret = 0x30200073;
-constexpr uint32_t kEcall = 0x00000073;
+using namespace rv;
+constexpr uint64_t kBase = kRamBase;
 
 class HartTest : public ::testing::Test {
  protected:

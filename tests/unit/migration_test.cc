@@ -1,0 +1,207 @@
+// Migration between two VMs in one process, over a socket pair: the
+// destination's RAM and CPU state equal the source's after a live migration
+// of a guest that keeps dirtying memory; failures resume the source.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "migration/migration_manager.h"
+#include "rv_asm.h"
+#include "vm/vm.h"
+
+namespace ferry {
+namespace {
+
+using namespace rv;
+
+constexpr uint32_t kRegion = 0x100000;  // offset of the dirtied area in RAM
+constexpr uint32_t kRegionPages = 256;
+
+// A guest that writes an ever-growing counter into 256 pages in a loop.
+std::string write_dirtier_image() {
+  std::vector<uint32_t> code = cat(la(5, kRegion), la(7, kRegion + kRegionPages * 4096));
+  code.push_back(addi(6, 0, 0));
+  code.push_back(lui(28, 1));  // x28 = 4096
+  const size_t loop = code.size();
+  code.push_back(sd(5, 6, 0));
+  code.push_back(addi(6, 6, 1));
+  code.push_back(add(5, 5, 28));
+  code.push_back(bltu(5, 7, -12));  // back to the loop while inside the area
+  code = cat(code, la(5, kRegion));
+  code.push_back(jal(0, -static_cast<int32_t>((code.size() - loop) * 4)));
+  char path[] = "/tmp/ferry-migration-test-XXXXXX";
+  const int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(write(fd, code.data(), code.size() * 4), static_cast<ssize_t>(code.size() * 4));
+  close(fd);
+  return path;
+}
+
+VmConfig config(const std::string& kernel, uint64_t ram = 16ull << 20) {
+  VmConfig c;
+  c.ram_size = ram;
+  c.bios = "none";
+  c.kernel = kernel;
+  return c;
+}
+
+bool wait_for(const std::function<bool()>& cond, double seconds = 30) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+class MigrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override { image_ = write_dirtier_image(); }
+  void TearDown() override { unlink(image_.c_str()); }
+  std::string image_;
+};
+
+TEST_F(MigrationTest, LiveMigrationCopiesRamAndCpuExactly) {
+  Vm src(config(image_), nullptr, nullptr);
+  src.start();
+  VmConfig dcfg = config(image_);
+  dcfg.incoming = "defer";
+  dcfg.start_paused = true;
+  Vm dst(dcfg, nullptr, nullptr);
+  dst.start();
+  MigrationManager msrc(src, nullptr), mdst(dst, nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let it dirty
+
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  std::atomic<int> done{0};
+  std::string err, incoming_error;
+  ASSERT_TRUE(mdst.start_incoming("fd:" + std::to_string(sv[1]), nullptr,
+                                  [&](bool ok, const std::string& m) {
+                                    incoming_error = m;
+                                    done = ok ? 1 : 2;
+                                  },
+                                  &err))
+      << err;
+  ASSERT_TRUE(msrc.start("fd:" + std::to_string(sv[0]), nullptr, &err)) << err;
+  close(sv[0]);
+  close(sv[1]);
+  ASSERT_TRUE(wait_for([&] { return done.load() != 0; })) << msrc.query().dump();
+  ASSERT_EQ(done.load(), 1) << incoming_error;
+  ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kCompleted; }))
+      << msrc.query().dump();
+
+  EXPECT_EQ(src.run_state(), RunState::kPostMigrate);
+  EXPECT_EQ(dst.run_state(), RunState::kPaused);  // -S
+  const nlohmann::json info = msrc.query();
+  EXPECT_EQ(info["status"], "completed");
+  EXPECT_GT(info["ram"]["transferred"].get<uint64_t>(), kRegionPages * 4096u);
+  EXPECT_GE(info["ram"]["dirty-sync-count"].get<uint64_t>(), 1u);
+  EXPECT_TRUE(info.contains("downtime"));
+
+  // Both are stopped: every byte of RAM and the CPU state must match.
+  GuestRam& a = src.board().ram();
+  GuestRam& b = dst.board().ram();
+  EXPECT_EQ(std::memcmp(a.host(), b.host(), a.size()), 0);
+  EXPECT_EQ(src.board().hart().pc(), dst.board().hart().pc());
+  for (unsigned r = 1; r < 32; ++r)
+    EXPECT_EQ(src.board().hart().reg(r), dst.board().hart().reg(r)) << "x" << r;
+  EXPECT_EQ(src.board().clint().mtimecmp(), dst.board().clint().mtimecmp());
+  EXPECT_LE(src.board().clock().ticks(), dst.board().clock().ticks());
+
+  // The destination runs on from there.
+  const uint64_t counter_before = dst.board().hart().reg(6);
+  dst.cont();
+  EXPECT_TRUE(wait_for([&] {
+    uint64_t v = 0;
+    dst.run_on_vcpu([&] { v = dst.board().hart().reg(6); });
+    return v > counter_before + 1000;
+  }));
+  src.join();
+  dst.join();
+}
+
+TEST_F(MigrationTest, RamSizeMismatchFailsAndTheSourceResumes) {
+  Vm src(config(image_), nullptr, nullptr);
+  src.start();
+  VmConfig dcfg = config(image_, 32ull << 20);
+  dcfg.incoming = "defer";
+  Vm dst(dcfg, nullptr, nullptr);
+  dst.start();
+  MigrationManager msrc(src, nullptr), mdst(dst, nullptr);
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  std::atomic<int> done{0};
+  std::string err, incoming_error;
+  ASSERT_TRUE(mdst.start_incoming("fd:" + std::to_string(sv[1]), nullptr,
+                                  [&](bool ok, const std::string& m) {
+                                    incoming_error = m;
+                                    done = ok ? 1 : 2;
+                                  },
+                                  &err));
+  ASSERT_TRUE(msrc.start("fd:" + std::to_string(sv[0]), nullptr, &err)) << err;
+  close(sv[0]);
+  close(sv[1]);
+  ASSERT_TRUE(wait_for([&] { return done.load() != 0; }));
+  EXPECT_EQ(done.load(), 2);
+  EXPECT_NE(incoming_error.find("RAM size mismatch"), std::string::npos) << incoming_error;
+  EXPECT_EQ(dst.run_state(), RunState::kInMigrate);  // never started
+  ASSERT_TRUE(wait_for([&] {
+    return msrc.status() == MigrationStatus::kFailed;
+  })) << msrc.query().dump();
+  EXPECT_TRUE(msrc.query().contains("error-desc"));
+  ASSERT_TRUE(wait_for([&] { return src.run_state() == RunState::kRunning; }));
+  src.join();
+  dst.join();
+}
+
+TEST_F(MigrationTest, CancelResumesTheSourceAndARetryWorks) {
+  Vm src(config(image_, 64ull << 20), nullptr, nullptr);
+  src.start();
+  MigrationManager msrc(src, nullptr);
+  std::string err;
+  ASSERT_TRUE(msrc.set_parameters({{"max-bandwidth", 1 << 20}}, &err)) << err;
+  // A slow sink: the first migration goes to a file through a throttled link.
+  char path[] = "/tmp/ferry-migration-cancel-XXXXXX";
+  close(mkstemp(path));
+  ASSERT_TRUE(msrc.start(std::string("file:") + path, nullptr, &err)) << err;
+  EXPECT_FALSE(msrc.start(std::string("file:") + path, nullptr, &err));
+  EXPECT_EQ(err, "There's a migration process in progress");
+  ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kActive; }));
+  msrc.cancel();
+  ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kCancelled; }))
+      << msrc.query().dump();
+  EXPECT_EQ(src.run_state(), RunState::kRunning);
+  // Retry, unthrottled, into a file: completes, and the source stays stopped.
+  ASSERT_TRUE(msrc.set_parameters({{"max-bandwidth", 0}}, &err));
+  ASSERT_TRUE(msrc.start(std::string("file:") + path, nullptr, &err)) << err;
+  ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kCompleted; }))
+      << msrc.query().dump();
+  EXPECT_EQ(src.run_state(), RunState::kPostMigrate);
+  unlink(path);
+  src.join();
+}
+
+TEST(MigrationUriTest, BadUrisAreRefusedWithAReason) {
+  std::string err;
+  EXPECT_FALSE(parse_migration_uri("foo:bar", &err));
+  EXPECT_NE(err.find("unknown migration protocol"), std::string::npos);
+  EXPECT_FALSE(parse_migration_uri("tcp:nohost", &err));
+  EXPECT_NE(err.find("tcp:HOST:PORT"), std::string::npos);
+  EXPECT_FALSE(parse_migration_uri("tcp:host:port", &err));
+  auto u = parse_migration_uri("tcp:[::1]:4444", &err);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, "4444");
+  EXPECT_TRUE(parse_migration_uri("exec:cat > /dev/null", &err));
+  EXPECT_FALSE(parse_migration_uri("unix:", &err));
+}
+
+}  // namespace
+}  // namespace ferry
