@@ -21,6 +21,8 @@ constexpr uint64_t kIterateChunk = 8ull << 20;  // bytes per PART section
 // auto-converge throttles when the guest dirties more than this share of
 // what the link carries.
 constexpr double kThrottleTrigger = 0.5;
+// What is left for stop-and-copy when the guest barely dirties anything.
+constexpr uint64_t kSmallRemainder = 256 * 1024;
 
 int64_t ms_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
@@ -151,6 +153,7 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
   // --- iterate: pre-copy passes ---
   uint32_t pass = 0;
   uint32_t throttle = 0;
+  uint64_t last_pending = ~0ull;
   const Clock::time_point active_start = Clock::now();
   for (;;) {
     const Clock::time_point pass_start = Clock::now();
@@ -202,7 +205,13 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
       s.expected_downtime_ms = static_cast<int64_t>(expected_ms);
     });
     if (caps.events) m_.emit_pass(pass);
-    if (pending == 0 || expected_ms <= static_cast<double>(params.downtime_limit_ms)) break;
+    // Stop the guest once the rest fits downtime-limit, but keep iterating
+    // while passes still shrink what is left a lot: the downtime then ends
+    // up far below the limit whenever the link outpaces the guest.
+    const bool fits = expected_ms <= static_cast<double>(params.downtime_limit_ms);
+    const bool shrinking = pending < last_pending / 2 && pending > kSmallRemainder;
+    if (pending == 0 || (fits && !shrinking)) break;
+    last_pending = pending;
     // auto-converge: slow the vCPU down step by step while it dirties
     // faster than half of what the link carries.
     if (caps.auto_converge && pass >= 2 &&

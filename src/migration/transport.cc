@@ -31,11 +31,10 @@ bool is_socket(int fd) {
 }
 
 void tune_socket(int fd) {
+  // No SO_SNDBUF/SO_RCVBUF: setting them turns off the kernel's buffer
+  // autotuning, which does better on fast links.
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  int size = 4 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
 bool fill_unix_address(const std::string& path, sockaddr_un& addr, std::string* error) {
