@@ -126,7 +126,8 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
   const auto& entries = savevm.entries();
 
   StreamWriter out(channel);
-  out.set_rate_limit(params.max_bandwidth);
+  uint64_t current_limit = params.max_bandwidth;
+  out.set_rate_limit(current_limit);
   auto stream_failed = [&] {
     if (cancel_.load()) return true;
     fail(out.ok() ? std::string("migration stream failed") : out.error());
@@ -147,6 +148,7 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
     s.setup_time_ms = ms_since(s.start);
     s.total = vm.board().ram().size();
     s.remaining = ram.pending_bytes();
+    s.dirty_sync_count = 1;
   });
   m_.emit_status(MigrationStatus::kActive);
 
@@ -168,12 +170,21 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
         section_footer(out, id);
         if (p == LiveHandler::Progress::kError || !out.ok() || check_cancel())
           return !stream_failed();
+        const double so_far =
+            std::max(1e-4, std::chrono::duration<double>(Clock::now() - pass_start).count());
         update([&](OutgoingStats& s) {
           s.transferred = out.bytes_written();
           s.remaining = ram.pending_bytes();
           s.duplicate = ram.counters().zero_pages;
           s.normal = ram.counters().normal_pages;
+          s.mbps = (out.bytes_written() - bytes_before) * 8.0 / so_far / 1e6;
         });
+        // A new max-bandwidth applies at once, as in QEMU.
+        const uint64_t limit = m_.parameters().max_bandwidth;
+        if (limit != current_limit) {
+          current_limit = limit;
+          out.set_rate_limit(limit);
+        }
       }
     }
     out.flush();
@@ -186,9 +197,10 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
     // The link's speed: measured on passes long enough to tell, else the
     // limit (or a generous guess for an idle guest).
     double bandwidth = sent > (1u << 20) ? sent / seconds
-                       : params.max_bandwidth ? static_cast<double>(params.max_bandwidth)
-                                              : 1e9;
-    if (params.max_bandwidth) bandwidth = std::min(bandwidth, static_cast<double>(params.max_bandwidth));
+                       : current_limit ? static_cast<double>(current_limit)
+                                       : 1e9;
+    if (current_limit) bandwidth = std::min(bandwidth, static_cast<double>(current_limit));
+    const uint64_t downtime_limit_ms = m_.parameters().downtime_limit_ms;
     const uint64_t dirtied = ram.counters().last_sync_dirty_pages;
     const uint64_t pending = ram.pending_bytes();
     const double expected_ms = pending / bandwidth * 1000.0;
@@ -198,7 +210,7 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
       s.remaining = pending;
       s.duplicate = ram.counters().zero_pages;
       s.normal = ram.counters().normal_pages;
-      s.dirty_sync_count = pass;
+      s.dirty_sync_count = pass + 1;  // setup's harvest counts, as in QEMU
       s.dirty_pages_rate = static_cast<uint64_t>(dirtied / seconds);
       s.mbps = sent * 8.0 / seconds / 1e6;
       s.pages_per_second = static_cast<uint64_t>(pages / seconds);
@@ -208,7 +220,7 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
     // Stop the guest once the rest fits downtime-limit, but keep iterating
     // while passes still shrink what is left a lot: the downtime then ends
     // up far below the limit whenever the link outpaces the guest.
-    const bool fits = expected_ms <= static_cast<double>(params.downtime_limit_ms);
+    const bool fits = expected_ms <= static_cast<double>(downtime_limit_ms);
     const bool shrinking = pending < last_pending / 2 && pending > kSmallRemainder;
     if (pending == 0 || (fits && !shrinking)) break;
     last_pending = pending;

@@ -184,8 +184,65 @@ TEST_F(MigrationTest, CancelResumesTheSourceAndARetryWorks) {
   ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kCompleted; }))
       << msrc.query().dump();
   EXPECT_EQ(src.run_state(), RunState::kPostMigrate);
+
+  // Nothing the guest wrote while the cancelled migration ran was lost: the
+  // saved VM, loaded into a fresh one, equals the stopped source exactly.
+  VmConfig dcfg = config(image_, 64ull << 20);
+  dcfg.incoming = "defer";
+  dcfg.start_paused = true;
+  Vm dst(dcfg, nullptr, nullptr);
+  dst.start();
+  MigrationManager mdst(dst, nullptr);
+  std::atomic<int> done{0};
+  std::string incoming_error;
+  ASSERT_TRUE(mdst.start_incoming(std::string("file:") + path, nullptr,
+                                  [&](bool ok, const std::string& m) {
+                                    incoming_error = m;
+                                    done = ok ? 1 : 2;
+                                  },
+                                  &err))
+      << err;
+  ASSERT_TRUE(wait_for([&] { return done.load() != 0; }));
+  ASSERT_EQ(done.load(), 1) << incoming_error;
+  EXPECT_EQ(std::memcmp(src.board().ram().host(), dst.board().ram().host(),
+                        src.board().ram().size()),
+            0);
+  EXPECT_EQ(src.board().hart().pc(), dst.board().hart().pc());
   unlink(path);
   src.join();
+  dst.join();
+}
+
+TEST_F(MigrationTest, TruncatedStreamFailsWithAMessage) {
+  Vm src(config(image_), nullptr, nullptr);
+  src.start();
+  MigrationManager msrc(src, nullptr);
+  char path[] = "/tmp/ferry-migration-trunc-XXXXXX";
+  close(mkstemp(path));
+  std::string err;
+  ASSERT_TRUE(msrc.start(std::string("file:") + path, nullptr, &err)) << err;
+  ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kCompleted; }));
+  ASSERT_EQ(truncate(path, 4000), 0);
+  VmConfig dcfg = config(image_);
+  dcfg.incoming = "defer";
+  Vm dst(dcfg, nullptr, nullptr);
+  dst.start();
+  MigrationManager mdst(dst, nullptr);
+  std::atomic<int> done{0};
+  std::string incoming_error;
+  ASSERT_TRUE(mdst.start_incoming(std::string("file:") + path, nullptr,
+                                  [&](bool ok, const std::string& m) {
+                                    incoming_error = m;
+                                    done = ok ? 1 : 2;
+                                  },
+                                  &err));
+  ASSERT_TRUE(wait_for([&] { return done.load() != 0; }));
+  EXPECT_EQ(done.load(), 2);
+  EXPECT_NE(incoming_error.find("ended early"), std::string::npos) << incoming_error;
+  EXPECT_EQ(dst.run_state(), RunState::kInMigrate);
+  unlink(path);
+  src.join();
+  dst.join();
 }
 
 TEST(MigrationUriTest, BadUrisAreRefusedWithAReason) {
