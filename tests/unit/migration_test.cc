@@ -23,16 +23,24 @@ using namespace rv;
 constexpr uint32_t kRegion = 0x100000;  // offset of the dirtied area in RAM
 constexpr uint32_t kRegionPages = 256;
 
-// A guest that writes an ever-growing counter into 256 pages in a loop.
-std::string write_dirtier_image() {
-  std::vector<uint32_t> code = cat(la(5, kRegion), la(7, kRegion + kRegionPages * 4096));
+// A guest that writes an ever-growing counter into `pages` pages in a loop,
+// spinning `delay` iterations between two pages (so that how fast it dirties
+// memory depends on how much CPU time it gets).
+std::string write_dirtier_image(uint32_t pages = kRegionPages, int32_t delay = 0) {
+  std::vector<uint32_t> code = cat(la(5, kRegion), la(7, kRegion + pages * 4096));
   code.push_back(addi(6, 0, 0));
   code.push_back(lui(28, 1));  // x28 = 4096
   const size_t loop = code.size();
+  if (delay > 0) {
+    code.push_back(lui(29, static_cast<uint32_t>(delay) >> 12));
+    code.push_back(addi(29, 29, delay & 0x7ff));
+    code.push_back(addi(29, 29, -1));                       // spin:
+    code.push_back(b_type(1, 29, 0, -4));                    // bne x29, x0, spin
+  }
   code.push_back(sd(5, 6, 0));
   code.push_back(addi(6, 6, 1));
   code.push_back(add(5, 5, 28));
-  code.push_back(bltu(5, 7, -12));  // back to the loop while inside the area
+  code.push_back(bltu(5, 7, -static_cast<int32_t>((code.size() - loop) * 4)));
   code = cat(code, la(5, kRegion));
   code.push_back(jal(0, -static_cast<int32_t>((code.size() - loop) * 4)));
   char path[] = "/tmp/ferry-migration-test-XXXXXX";
@@ -60,6 +68,27 @@ bool wait_for(const std::function<bool()>& cond, double seconds = 30) {
   return false;
 }
 
+// Runs an incoming migration into `dst` from `uri` and records how it ended.
+struct Incoming {
+  Incoming(Vm& dst, const std::string& uri) : manager(dst, nullptr) {
+    started = manager.start_incoming(uri, nullptr,
+                                     [this](bool ok, const std::string& m) {
+                                       message = m;
+                                       result = ok ? 1 : 2;
+                                     },
+                                     &error);
+  }
+  // 1 = loaded, 2 = failed, 0 = timed out.
+  int wait() {
+    wait_for([this] { return result.load() != 0; });
+    return result.load();
+  }
+  MigrationManager manager;
+  bool started = false;
+  std::string error, message;
+  std::atomic<int> result{0};
+};
+
 class MigrationTest : public ::testing::Test {
  protected:
   void SetUp() override { image_ = write_dirtier_image(); }
@@ -75,25 +104,18 @@ TEST_F(MigrationTest, LiveMigrationCopiesRamAndCpuExactly) {
   dcfg.start_paused = true;
   Vm dst(dcfg, nullptr, nullptr);
   dst.start();
-  MigrationManager msrc(src, nullptr), mdst(dst, nullptr);
+  MigrationManager msrc(src, nullptr);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let it dirty
 
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  std::atomic<int> done{0};
-  std::string err, incoming_error;
-  ASSERT_TRUE(mdst.start_incoming("fd:" + std::to_string(sv[1]), nullptr,
-                                  [&](bool ok, const std::string& m) {
-                                    incoming_error = m;
-                                    done = ok ? 1 : 2;
-                                  },
-                                  &err))
-      << err;
+  std::string err;
+  Incoming in(dst, "fd:" + std::to_string(sv[1]));
+  ASSERT_TRUE(in.started) << in.error;
   ASSERT_TRUE(msrc.start("fd:" + std::to_string(sv[0]), nullptr, &err)) << err;
   close(sv[0]);
   close(sv[1]);
-  ASSERT_TRUE(wait_for([&] { return done.load() != 0; })) << msrc.query().dump();
-  ASSERT_EQ(done.load(), 1) << incoming_error;
+  ASSERT_EQ(in.wait(), 1) << in.message << msrc.query().dump();
   ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kCompleted; }))
       << msrc.query().dump();
 
@@ -134,23 +156,17 @@ TEST_F(MigrationTest, RamSizeMismatchFailsAndTheSourceResumes) {
   dcfg.incoming = "defer";
   Vm dst(dcfg, nullptr, nullptr);
   dst.start();
-  MigrationManager msrc(src, nullptr), mdst(dst, nullptr);
+  MigrationManager msrc(src, nullptr);
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  std::atomic<int> done{0};
-  std::string err, incoming_error;
-  ASSERT_TRUE(mdst.start_incoming("fd:" + std::to_string(sv[1]), nullptr,
-                                  [&](bool ok, const std::string& m) {
-                                    incoming_error = m;
-                                    done = ok ? 1 : 2;
-                                  },
-                                  &err));
+  std::string err;
+  Incoming in(dst, "fd:" + std::to_string(sv[1]));
+  ASSERT_TRUE(in.started) << in.error;
   ASSERT_TRUE(msrc.start("fd:" + std::to_string(sv[0]), nullptr, &err)) << err;
   close(sv[0]);
   close(sv[1]);
-  ASSERT_TRUE(wait_for([&] { return done.load() != 0; }));
-  EXPECT_EQ(done.load(), 2);
-  EXPECT_NE(incoming_error.find("RAM size mismatch"), std::string::npos) << incoming_error;
+  EXPECT_EQ(in.wait(), 2);
+  EXPECT_NE(in.message.find("RAM size mismatch"), std::string::npos) << in.message;
   EXPECT_EQ(dst.run_state(), RunState::kInMigrate);  // never started
   ASSERT_TRUE(wait_for([&] {
     return msrc.status() == MigrationStatus::kFailed;
@@ -192,18 +208,9 @@ TEST_F(MigrationTest, CancelResumesTheSourceAndARetryWorks) {
   dcfg.start_paused = true;
   Vm dst(dcfg, nullptr, nullptr);
   dst.start();
-  MigrationManager mdst(dst, nullptr);
-  std::atomic<int> done{0};
-  std::string incoming_error;
-  ASSERT_TRUE(mdst.start_incoming(std::string("file:") + path, nullptr,
-                                  [&](bool ok, const std::string& m) {
-                                    incoming_error = m;
-                                    done = ok ? 1 : 2;
-                                  },
-                                  &err))
-      << err;
-  ASSERT_TRUE(wait_for([&] { return done.load() != 0; }));
-  ASSERT_EQ(done.load(), 1) << incoming_error;
+  Incoming in(dst, std::string("file:") + path);
+  ASSERT_TRUE(in.started) << in.error;
+  ASSERT_EQ(in.wait(), 1) << in.message;
   EXPECT_EQ(std::memcmp(src.board().ram().host(), dst.board().ram().host(),
                         src.board().ram().size()),
             0);
@@ -227,22 +234,57 @@ TEST_F(MigrationTest, TruncatedStreamFailsWithAMessage) {
   dcfg.incoming = "defer";
   Vm dst(dcfg, nullptr, nullptr);
   dst.start();
-  MigrationManager mdst(dst, nullptr);
-  std::atomic<int> done{0};
-  std::string incoming_error;
-  ASSERT_TRUE(mdst.start_incoming(std::string("file:") + path, nullptr,
-                                  [&](bool ok, const std::string& m) {
-                                    incoming_error = m;
-                                    done = ok ? 1 : 2;
-                                  },
-                                  &err));
-  ASSERT_TRUE(wait_for([&] { return done.load() != 0; }));
-  EXPECT_EQ(done.load(), 2);
-  EXPECT_NE(incoming_error.find("ended early"), std::string::npos) << incoming_error;
+  Incoming in(dst, std::string("file:") + path);
+  ASSERT_TRUE(in.started) << in.error;
+  EXPECT_EQ(in.wait(), 2);
+  EXPECT_NE(in.message.find("ended early"), std::string::npos) << in.message;
   EXPECT_EQ(dst.run_state(), RunState::kInMigrate);
   unlink(path);
   src.join();
   dst.join();
+}
+
+// A guest that dirties 4 MiB faster than a 4 MB/s link carries: without
+// auto-converge the migration keeps going and says why; with it, the vCPU is
+// throttled step by step until the migration completes.
+TEST(MigrationConvergeTest, AutoConvergeThrottlesUntilItCompletes) {
+  const std::string image = write_dirtier_image(1024, 20000);
+  Vm src(config(image, 64ull << 20), nullptr, nullptr);
+  src.start();
+  MigrationManager msrc(src, nullptr);
+  std::string err;
+  ASSERT_TRUE(msrc.set_parameters({{"max-bandwidth", 4000000}, {"downtime-limit", 50}}, &err))
+      << err;
+  char path[] = "/tmp/ferry-migration-converge-XXXXXX";
+  close(mkstemp(path));
+  ASSERT_TRUE(msrc.start(std::string("file:") + path, nullptr, &err)) << err;
+  ASSERT_TRUE(wait_for([&] {
+    const auto q = msrc.query();
+    return q.contains("ram") && q["ram"]["dirty-sync-count"].get<uint64_t>() >= 4;
+  }, 60)) << msrc.query().dump();
+  nlohmann::json q = msrc.query();
+  EXPECT_EQ(q["status"], "active");  // not converging...
+  EXPECT_GT(q["expected-downtime"].get<int64_t>(), 50) << q.dump();  // ...and why
+  EXPECT_GT(q["ram"]["dirty-pages-rate"].get<uint64_t>(), 0u);
+  EXPECT_FALSE(q.contains("cpu-throttle-percentage"));
+  msrc.cancel();
+  ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kCancelled; }));
+
+  ASSERT_TRUE(msrc.set_capabilities(
+      nlohmann::json::array({{{"capability", "auto-converge"}, {"state", true}}}), &err))
+      << err;
+  ASSERT_TRUE(msrc.start(std::string("file:") + path, nullptr, &err)) << err;
+  bool saw_throttle = false;
+  ASSERT_TRUE(wait_for([&] {
+    const auto info = msrc.query();
+    if (info.contains("cpu-throttle-percentage")) saw_throttle = true;
+    return msrc.status() == MigrationStatus::kCompleted;
+  }, 90)) << msrc.query().dump();
+  EXPECT_TRUE(saw_throttle);
+  EXPECT_EQ(src.throttle_percent(), 0u);  // lifted again
+  unlink(path);
+  unlink(image.c_str());
+  src.join();
 }
 
 TEST(MigrationUriTest, BadUrisAreRefusedWithAReason) {

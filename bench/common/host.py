@@ -1,0 +1,20 @@
+"""Small helpers shared by the benchmark scripts."""
+import os
+import shutil
+import subprocess
+import time
+
+
+def describe_binary(binary):
+    """'PATH (built YYYY-mm-dd HH:MM:SS, VERSION)' for the header of a report."""
+    path = binary if os.path.exists(binary) else (shutil.which(binary) or binary)
+    try:
+        built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(path)))
+    except OSError:
+        built = "?"
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10)
+        version = (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        version = "?"
+    return f"{path} (modified {built}; {version})"
