@@ -44,9 +44,22 @@ ssize_t FdChannel::read_some(uint8_t* data, size_t len) {
   for (;;) {
     const ssize_t n = ::read(fd_, data, len);
     if (n < 0 && errno == EINTR) continue;
+    // Bulk mode's receive timeout expired with nothing to read yet.
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && bulk_) continue;
     if (n < 0) set_error(std::string("read from ") + description_ + " failed: " + std::strerror(errno));
     return n;
   }
+}
+
+void FdChannel::set_bulk_receive(bool on) {
+  if (on == bulk_) return;
+  // A socket read then returns once 256 KiB are there, or after 1 ms with
+  // what has arrived; pipes and files ignore both options.
+  const int lowat = on ? 256 * 1024 : 1;
+  timeval timeout{0, on ? 1000 : 0};
+  if (setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) != 0) return;
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  bulk_ = on;
 }
 
 void FdChannel::shutdown() {

@@ -29,6 +29,10 @@ class Channel {
   virtual void shutdown() = 0;
   // Finishes the stream (e.g. waits for an exec: child); false on failure.
   virtual bool finish() { return true; }
+  // Receiving bulk data (RAM pages): let reads wait for large batches
+  // instead of waking up for every packet. Off for the small messages at
+  // the end of the stream, where waiting would add downtime.
+  virtual void set_bulk_receive(bool) {}
   virtual std::string error() const = 0;
   virtual std::string description() const = 0;
 };
@@ -42,6 +46,7 @@ class FdChannel : public Channel {
   ssize_t read_some(uint8_t* data, size_t len) override;
   bool has_return_path() const override { return return_path_; }
   void shutdown() override;
+  void set_bulk_receive(bool on) override;
   std::string error() const override { return error_; }
   std::string description() const override { return description_; }
   int fd() const { return fd_; }
@@ -54,6 +59,7 @@ class FdChannel : public Channel {
  private:
   int fd_;
   bool return_path_;
+  bool bulk_ = false;
   std::string description_;
   std::string error_;
 };

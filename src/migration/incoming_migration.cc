@@ -47,6 +47,9 @@ bool MigrationManager::Incoming::load(StreamReader& in, std::string* error) {
   for (;;) {
     const uint8_t type = in.u8();
     if (!in.ok()) break;
+    // Pre-copy sections are bulk; from stop-and-copy on, every wait counts
+    // as downtime.
+    in.channel().set_bulk_receive(type == fmt::kSectionStart || type == fmt::kSectionPart);
     if (type == fmt::kSectionEof) break;
     uint32_t id = in.u32();
     Open open{nullptr, 0};

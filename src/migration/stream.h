@@ -68,6 +68,7 @@ class StreamReader {
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
+  Channel& channel() { return channel_; }
   // Latches a message naming what is wrong (the first one wins).
   void fail(const std::string& message) {
     if (error_.empty()) error_ = message;
