@@ -131,6 +131,7 @@ void MigrationManager::Incoming::run() {
     return;
   }
   channel_.store(channel.get());
+  m_.emit_status(MigrationStatus::kActive);  // as QEMU's destination reports
   StreamReader in(*channel);
   bool ok = load(in, &error);
   if (ok && channel->has_return_path()) {
@@ -152,6 +153,7 @@ void MigrationManager::Incoming::run() {
   channel_.store(nullptr);
   channel.reset();
   m_.incoming_active_.store(false);
+  m_.emit_status(ok ? MigrationStatus::kCompleted : MigrationStatus::kFailed);
   if (!stop_.load()) done_(ok, ok ? std::string() : error);
 }
 

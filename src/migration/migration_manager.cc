@@ -80,8 +80,9 @@ void MigrationManager::cancel() {
 nlohmann::json MigrationManager::query() const {
   const MigrationStatus s = status_.load();
   nlohmann::json info = nlohmann::json::object();
-  if (s == MigrationStatus::kNone || !source_) return info;
+  if (s == MigrationStatus::kNone) return info;
   info["status"] = std::string(migration_status_name(s));
+  if (!source_) return info;  // a destination: only the status
   const OutgoingStats st = source_->stats();
   info["total-time"] = st.total_time_ms;
   if (s != MigrationStatus::kSetup) info["setup-time"] = st.setup_time_ms;

@@ -157,6 +157,13 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
   uint32_t throttle = 0;
   uint64_t last_pending = ~0ull;
   const Clock::time_point active_start = Clock::now();
+  const uint64_t active_bytes = out.bytes_written();
+  // Throughput since pre-copy began: per-pass figures of tiny passes (an
+  // idle guest) would claim more than the link can carry.
+  auto mbps_since_active = [&] {
+    const double t = std::chrono::duration<double>(Clock::now() - active_start).count();
+    return t < 1e-3 ? 0.0 : (out.bytes_written() - active_bytes) * 8.0 / t / 1e6;
+  };
   for (;;) {
     const Clock::time_point pass_start = Clock::now();
     const uint64_t bytes_before = out.bytes_written();
@@ -170,14 +177,12 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
         section_footer(out, id);
         if (p == LiveHandler::Progress::kError || !out.ok() || check_cancel())
           return !stream_failed();
-        const double so_far =
-            std::max(1e-4, std::chrono::duration<double>(Clock::now() - pass_start).count());
         update([&](OutgoingStats& s) {
           s.transferred = out.bytes_written();
           s.remaining = ram.pending_bytes();
           s.duplicate = ram.counters().zero_pages;
           s.normal = ram.counters().normal_pages;
-          s.mbps = (out.bytes_written() - bytes_before) * 8.0 / so_far / 1e6;
+          s.mbps = mbps_since_active();
         });
         // A new max-bandwidth applies at once, as in QEMU.
         const uint64_t limit = m_.parameters().max_bandwidth;
@@ -212,7 +217,7 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
       s.normal = ram.counters().normal_pages;
       s.dirty_sync_count = pass + 1;  // setup's harvest counts, as in QEMU
       s.dirty_pages_rate = static_cast<uint64_t>(dirtied / seconds);
-      s.mbps = sent * 8.0 / seconds / 1e6;
+      s.mbps = mbps_since_active();
       s.pages_per_second = static_cast<uint64_t>(pages / seconds);
       s.expected_downtime_ms = static_cast<int64_t>(expected_ms);
     });
@@ -234,7 +239,6 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
       vm.set_throttle_percent(throttle);
       update([&](OutgoingStats& s) { s.throttle_percent = throttle; });
     }
-    (void)active_start;
   }
 
   // --- stop-and-copy ---
@@ -263,6 +267,7 @@ bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& 
     s.remaining = 0;
     s.duplicate = ram.counters().zero_pages;
     s.normal = ram.counters().normal_pages;
+    s.mbps = mbps_since_active();
   });
   if (!out.ok() || check_cancel()) return !stream_failed();
 
