@@ -1,29 +1,13 @@
 #include "chardev/chardev_spec.h"
 
+#include "util/option_list.h"
+
 #include <vector>
 
 namespace ferry {
 namespace {
 
-std::vector<std::string> split_commas(std::string_view s) {
-  std::vector<std::string> parts;
-  std::string cur;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == ',') {
-      if (i + 1 < s.size() && s[i + 1] == ',') {  // ",," is a literal comma
-        cur.push_back(',');
-        ++i;
-        continue;
-      }
-      parts.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(s[i]);
-    }
-  }
-  parts.push_back(cur);
-  return parts;
-}
+std::vector<std::string> split_commas(std::string_view s) { return split_option_list(s); }
 
 std::optional<bool> parse_bool(std::string_view v) {
   if (v == "on" || v == "yes" || v == "true" || v == "y") return true;

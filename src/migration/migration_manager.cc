@@ -1,5 +1,7 @@
 #include "migration/migration_manager.h"
 
+#include <functional>
+
 #include "migration/migration_internal.h"
 #include "vm/vm.h"
 
@@ -147,48 +149,38 @@ bool MigrationManager::set_parameters(const nlohmann::json& args, std::string* e
     *error = "migrate-set-parameters expects an object";
     return false;
   }
+  // Each parameter: its range and where it goes.
+  struct Setting {
+    const char* name;
+    uint64_t min, max;
+    std::function<void(MigrationParameters&, uint64_t)> set;
+  };
+  static const Setting kSettings[] = {
+      {"max-bandwidth", 0, SIZE_MAX, [](auto& p, uint64_t v) { p.max_bandwidth = v; }},
+      {"downtime-limit", 0, 2000000, [](auto& p, uint64_t v) { p.downtime_limit_ms = v; }},
+      {"cpu-throttle-initial", 1, 99,
+       [](auto& p, uint64_t v) { p.cpu_throttle_initial = static_cast<uint32_t>(v); }},
+      {"cpu-throttle-increment", 1, 99,
+       [](auto& p, uint64_t v) { p.cpu_throttle_increment = static_cast<uint32_t>(v); }},
+      {"max-cpu-throttle", 0, 99,
+       [](auto& p, uint64_t v) { p.max_cpu_throttle = static_cast<uint32_t>(v); }},
+  };
   MigrationParameters next = parameters();
   for (const auto& [key, value] : args.items()) {
-    auto need_uint = [&](uint64_t max) -> std::optional<uint64_t> {
-      if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
-          value.get<uint64_t>() > max) {
-        *error = "Parameter '" + key + "' expects a number between 0 and " + std::to_string(max);
-        return std::nullopt;
-      }
-      return value.get<uint64_t>();
-    };
-    if (key == "max-bandwidth") {
-      auto v = need_uint(SIZE_MAX);
-      if (!v) return false;
-      next.max_bandwidth = *v;
-    } else if (key == "downtime-limit") {
-      auto v = need_uint(2000000);
-      if (!v) return false;
-      next.downtime_limit_ms = *v;
-    } else if (key == "cpu-throttle-initial") {
-      auto v = need_uint(99);
-      if (!v) return false;
-      if (*v < 1) {
-        *error = "Parameter 'cpu-throttle-initial' expects a number between 1 and 99";
-        return false;
-      }
-      next.cpu_throttle_initial = static_cast<uint32_t>(*v);
-    } else if (key == "cpu-throttle-increment") {
-      auto v = need_uint(99);
-      if (!v) return false;
-      if (*v < 1) {
-        *error = "Parameter 'cpu-throttle-increment' expects a number between 1 and 99";
-        return false;
-      }
-      next.cpu_throttle_increment = static_cast<uint32_t>(*v);
-    } else if (key == "max-cpu-throttle") {
-      auto v = need_uint(99);
-      if (!v) return false;
-      next.max_cpu_throttle = static_cast<uint32_t>(*v);
-    } else {
+    const Setting* setting = nullptr;
+    for (const Setting& s : kSettings)
+      if (key == s.name) setting = &s;
+    if (!setting) {
       *error = "Parameter '" + key + "' is unexpected";
       return false;
     }
+    if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+        value.get<uint64_t>() < setting->min || value.get<uint64_t>() > setting->max) {
+      *error = "Parameter '" + key + "' expects a number between " +
+               std::to_string(setting->min) + " and " + std::to_string(setting->max);
+      return false;
+    }
+    setting->set(next, value.get<uint64_t>());
   }
   std::lock_guard<std::mutex> lock(mutex_);
   params_ = next;

@@ -1,5 +1,7 @@
 #include "vm/options.h"
 
+#include "util/option_list.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <optional>
@@ -25,22 +27,7 @@ struct KeyValue {
 // QemuOpts-style "a,b=c,d": ",," is a literal comma; a first element
 // without '=' is the value of `implied_key`; later bare words are "on".
 std::vector<KeyValue> split_opts(const std::string& text, const char* implied_key) {
-  std::vector<std::string> parts;
-  std::string cur;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == ',') {
-      if (i + 1 < text.size() && text[i + 1] == ',') {
-        cur.push_back(',');
-        ++i;
-        continue;
-      }
-      parts.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(text[i]);
-    }
-  }
-  parts.push_back(cur);
+  const std::vector<std::string> parts = split_option_list(text);
 
   std::vector<KeyValue> out;
   for (size_t i = 0; i < parts.size(); ++i) {

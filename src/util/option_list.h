@@ -1,0 +1,14 @@
+// QEMU's comma-separated option lists ("a,b=c,d"), where ",," stands for a
+// literal comma. Used by the command line and by chardev specs.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry {
+
+// Splits at single commas; ",," becomes a ',' inside an element.
+std::vector<std::string> split_option_list(std::string_view text);
+
+}  // namespace ferry
