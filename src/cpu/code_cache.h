@@ -25,9 +25,10 @@ struct CodePage {
 
   // Forgets every decoded slot.
   void clear() {
-    for (unsigned i = 0; i < kSlots; ++i) insn[i] = DecodedInsn{};
-    insn[kSlots].op = Op::PAGE_END;
-    insn[kSlots + 1].op = Op::PAGE_END;
+    for (unsigned i = 0; i < kSlots; ++i) insn[i] = with_handler(DecodedInsn{});
+    DecodedInsn end;
+    end.op = Op::PAGE_END;
+    insn[kSlots] = insn[kSlots + 1] = with_handler(end);
   }
 };
 

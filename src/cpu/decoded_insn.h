@@ -56,11 +56,19 @@ struct DecodedInsn {
   uint8_t rs2 = 0;   // source 2
   uint8_t len = 0;   // 2 or 4 bytes
   uint8_t aux = 0;   // AMO kind
-  uint16_t unused = 0;
+  uint8_t handler = 0;  // interpreter entry: 2 * op + (len == 4), see with_handler
+  uint8_t unused = 0;
   int32_t imm = 0;   // immediate; for CSR ops the CSR number
   uint32_t raw = 0;  // the instruction bits (mtval of an illegal instruction)
 };
 static_assert(sizeof(DecodedInsn) == 16);
+static_assert(static_cast<unsigned>(Op::kCount) * 2 <= 256);
+
+// Sets the interpreter entry that matches op and len.
+inline DecodedInsn with_handler(DecodedInsn d) {
+  d.handler = static_cast<uint8_t>(2 * static_cast<unsigned>(d.op) + (d.len == 4 ? 1 : 0));
+  return d;
+}
 
 // Decodes the instruction whose low 16 bits are `low` (and, when those say it
 // is 32 bits long, high 16 bits `high`). Unknown encodings give Op::ILLEGAL.

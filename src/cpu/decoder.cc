@@ -307,8 +307,8 @@ DecodedInsn decode16(uint32_t h) {
 }  // namespace
 
 DecodedInsn decode_instruction(uint32_t bits_in) {
-  if ((bits_in & 3) == 3) return decode32(bits_in);
-  return decode16(bits_in & 0xffff);
+  if ((bits_in & 3) == 3) return with_handler(decode32(bits_in));
+  return with_handler(decode16(bits_in & 0xffff));
 }
 
 const char* op_name(Op op) {

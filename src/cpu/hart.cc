@@ -11,8 +11,9 @@ constexpr uint64_t kMisa = (2ull << 62) | (1u << ('I' - 'A')) | (1u << ('M' - 'A
 
 Hart::Hart(AddressSpace& bus, std::function<uint64_t()> read_time, uint64_t hart_id)
     : bus_(bus), ram_(bus.ram()), read_time_(std::move(read_time)), hart_id_(hart_id) {
-  cross_page_insn_[1].op = Op::PAGE_END;
-  cross_page_insn_[2].op = Op::PAGE_END;
+  DecodedInsn end;
+  end.op = Op::PAGE_END;
+  cross_page_insn_[1] = cross_page_insn_[2] = with_handler(end);
   reset(0x1000);
 }
 
