@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
 #include <thread>
 
 #include "migration/migration_manager.h"
@@ -218,6 +219,54 @@ TEST_F(MigrationTest, CancelResumesTheSourceAndARetryWorks) {
   unlink(path);
   src.join();
   dst.join();
+}
+
+// The connection is cut by the destination at different points: during
+// the header, in the middle of RAM, and after the whole stream arrived but
+// before the destination confirmed it. Each time the source must fail with
+// a reason and run its guest again.
+TEST_F(MigrationTest, ConnectionCutAtEachPhaseResumesTheSource) {
+  Vm src(config(image_), nullptr, nullptr);
+  src.start();
+  MigrationManager msrc(src, nullptr);
+  // Bytes the fake destination reads before it hangs up (~0 = the whole stream).
+  for (const uint64_t cut : {uint64_t{6}, uint64_t{300000}, ~uint64_t{0}}) {
+    SCOPED_TRACE(cut);
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    std::thread fake_destination([fd = sv[1], cut] {
+      uint8_t buf[65536];
+      uint64_t total = 0;
+      while (total < cut) {
+        const ssize_t n = read(fd, buf, std::min<uint64_t>(sizeof buf, cut - total));
+        if (n <= 0) break;
+        total += static_cast<uint64_t>(n);
+        // The whole stream ends with the end marker; stop there, no READY.
+        if (cut == ~uint64_t{0} && buf[n - 1] == 0x06) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          uint8_t probe;
+          if (recv(fd, &probe, 1, MSG_DONTWAIT) <= 0) break;
+        }
+      }
+      close(fd);
+    });
+    std::string err;
+    ASSERT_TRUE(msrc.start("fd:" + std::to_string(sv[0]), nullptr, &err)) << err;
+    close(sv[0]);
+    ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kFailed; }))
+        << msrc.query().dump();
+    fake_destination.join();
+    EXPECT_FALSE(msrc.query().value("error-desc", "").empty()) << msrc.query().dump();
+    ASSERT_TRUE(wait_for([&] { return src.run_state() == RunState::kRunning; }));
+    // And the guest really runs on.
+    uint64_t before = 0, after = 0;
+    src.run_on_vcpu([&] { before = src.board().hart().reg(6); });
+    ASSERT_TRUE(wait_for([&] {
+      src.run_on_vcpu([&] { after = src.board().hart().reg(6); });
+      return after > before + 1000;
+    }));
+  }
+  src.join();
 }
 
 TEST_F(MigrationTest, TruncatedStreamFailsWithAMessage) {
