@@ -28,7 +28,10 @@ void MigrationManager::Incoming::start() {
 }
 
 bool MigrationManager::Incoming::load(StreamReader& in, std::string* error) {
-  Vm& vm = m_.vm_;
+  return load_migration_stream(m_.vm_, in, error);
+}
+
+bool load_migration_stream(Vm& vm, StreamReader& in, std::string* error) {
   RamMigration ram(vm.board().ram(), nullptr);
   SaveVm savevm;
   savevm.add_live(&ram);

@@ -83,6 +83,10 @@ class MigrationManager::Incoming {
   std::thread thread_;
 };
 
+// Loads a whole stream (header to end marker) into a VM that is not
+// running; false with *error naming the first problem.
+bool load_migration_stream(Vm& vm, StreamReader& in, std::string* error);
+
 // Writes / checks the stream header and the configuration section.
 void write_stream_header(StreamWriter& out, const Vm& vm);
 bool read_stream_header(StreamReader& in, const Vm& vm);
