@@ -6,8 +6,8 @@
 // filling a *write* entry logs the page in GuestRam's dirty log, so the fast
 // path needs no dirty marking of its own.
 //
-// Threads: everything runs on the vCPU thread except request_exit(),
-// request_write_tlb_flush() and write_tlb_flushed(), which any thread may call.
+// Threads: everything runs on the vCPU thread except request_exit(), which
+// any thread may call.
 #pragma once
 
 #include <array>
@@ -50,18 +50,10 @@ class Hart : public StateOwner, public InterruptTarget {
   // Any thread: makes run() return at its next block boundary.
   void request_exit() { exit_request_.store(true, std::memory_order_release); }
 
-  // Dirty-log sync (migration thread): after harvesting the dirty bitmap, ask
-  // the hart to drop its write-TLB entries and wait until it has, so every
-  // later store is logged again. Returns a ticket for write_tlb_flushed().
-  uint64_t request_write_tlb_flush();
-  bool write_tlb_flushed(uint64_t ticket) const {
-    return flush_done_.load(std::memory_order_acquire) >= ticket;
-  }
-  // vCPU thread (or while the hart is not running): drops every write-TLB
-  // entry, so the next store to each page is logged again.
+  // Drops every write-TLB entry, so the next store to each page is logged
+  // again. vCPU thread (or while the hart is not running): the migration
+  // calls it together with harvesting the dirty log (Vm::sync_dirty_log).
   void drop_write_tlb() { flush_write_tlb(); }
-  // vCPU thread (or while the hart is not running): serves pending requests.
-  void service_flush_requests();
 
   // True when an interrupt is pending and enabled in mie (wakes WFI).
   bool interrupt_pending() const { return (mip() & mie_) != 0; }
@@ -177,8 +169,6 @@ class Hart : public StateOwner, public InterruptTarget {
   std::atomic<bool> exit_request_{false};
   bool block_break_ = false;  // a slow path asks the interpreter to stop
   bool wfi_ = false;
-  std::atomic<uint64_t> flush_requested_{0};
-  std::atomic<uint64_t> flush_done_{0};
 };
 
 }  // namespace ferry

@@ -17,7 +17,6 @@ constexpr uint64_t kPageMask = ~(kPageSize - 1);
 }  // namespace
 
 StopReason Hart::run(uint64_t max_instructions) {
-  service_flush_requests();
   if (exit_request_.exchange(false, std::memory_order_acq_rel))
     return StopReason::kExitRequest;
   return interpret(max_instructions);

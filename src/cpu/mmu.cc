@@ -94,18 +94,6 @@ void Hart::flush_write_tlb_page(uint64_t paddr_page) {
     if (e.paddr == paddr_page) e.tag = kInvalidTag;
 }
 
-uint64_t Hart::request_write_tlb_flush() {
-  return flush_requested_.fetch_add(1, std::memory_order_acq_rel) + 1;
-}
-
-void Hart::service_flush_requests() {
-  const uint64_t requested = flush_requested_.load(std::memory_order_acquire);
-  if (requested != flush_done_.load(std::memory_order_relaxed)) {
-    flush_write_tlb();
-    flush_done_.store(requested, std::memory_order_release);
-  }
-}
-
 uint64_t Hart::mmio_read(uint64_t pa, unsigned size, bool& ok) {
   const auto* region = bus_.find_mmio(pa);
   if (!region || pa + size - region->base > region->size) {

@@ -1,7 +1,7 @@
 // AddressSpace: the guest-physical bus. RAM plus MMIO device windows.
 //
-// The CPU asks `find_ram`/`find_mmio` on TLB misses; devices doing DMA use
-// `dma_read`/`dma_write`, which go through GuestRam so the dirty log sees them.
+// The CPU asks `is_ram`/`find_mmio`/`rom_host` on TLB misses; devices doing
+// DMA write through GuestRam (ram()), so the dirty log sees them.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +30,6 @@ class AddressSpace {
   void add_rom(uint64_t base, std::vector<uint8_t> contents, std::string name);
   // Host pointer to the ROM byte at gpa, or nullptr when gpa is not ROM.
   const uint8_t* rom_host(uint64_t gpa) const;
-  // Replaces the contents of the ROM at `base` (same size or smaller).
-  void set_rom_contents(uint64_t base, const std::vector<uint8_t>& contents);
 
   GuestRam& ram() { return ram_; }
   bool is_ram(uint64_t gpa, uint64_t len = 1) const {
@@ -39,10 +37,6 @@ class AddressSpace {
   }
   // The region holding gpa, or nullptr.
   const MmioRegion* find_mmio(uint64_t gpa) const;
-
-  // DMA: false when [gpa, gpa+len) is not all RAM.
-  bool dma_read(uint64_t gpa, void* dst, uint64_t len) const;
-  bool dma_write(uint64_t gpa, const void* src, uint64_t len);
 
   const std::vector<MmioRegion>& regions() const { return mmio_; }
 

@@ -58,26 +58,10 @@ void GuestRam::invalidate_code(uint64_t page_index) {
   ++code_generation_;
 }
 
-void GuestRam::mark_all_dirty() {
-  uint64_t pages = page_count();
-  for (size_t i = 0; i < words_; ++i) {
-    uint64_t bits = ~0ull;
-    if ((i + 1) * 64 > pages) bits = (1ull << (pages - i * 64)) - 1;
-    dirty_[i].store(bits, std::memory_order_relaxed);
-  }
-}
-
 void GuestRam::harvest_dirty(std::vector<uint64_t>& out) {
   out.resize(words_);
   for (size_t i = 0; i < words_; ++i)
     out[i] = dirty_[i].exchange(0, std::memory_order_acq_rel);
-}
-
-uint64_t GuestRam::dirty_page_count() const {
-  uint64_t n = 0;
-  for (size_t i = 0; i < words_; ++i)
-    n += __builtin_popcountll(dirty_[i].load(std::memory_order_relaxed));
-  return n;
 }
 
 bool GuestRam::page_is_zero(uint64_t page_index) const {

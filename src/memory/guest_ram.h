@@ -69,13 +69,10 @@ class GuestRam {
   uint64_t code_generation() const { return code_generation_; }
 
   // --- dirty log (migration) ---
-  // Marks every page dirty (start of a migration).
-  void mark_all_dirty();
-  // Atomically takes the dirty bits of words [first_word, first_word + count)
-  // into `out` and clears them. The caller then makes the vCPU drop its write
-  // TLB (see Hart::request_write_tlb_flush) before reading page contents.
+  // Atomically takes every dirty bit into `out` and clears it. The vCPU
+  // must drop its write TLB at the same time (Hart::drop_write_tlb), or
+  // stores through existing entries would go unlogged.
   void harvest_dirty(std::vector<uint64_t>& out);
-  uint64_t dirty_page_count() const;
   bool ever_written(uint64_t page_index) const {
     return written_[page_index >> 6].load(std::memory_order_relaxed) &
            (1ull << (page_index & 63));

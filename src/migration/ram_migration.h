@@ -44,7 +44,6 @@ class RamMigration : public LiveHandler {
   bool load(StreamReader& in, int version) override;
 
   const Counters& counters() const { return counters_; }
-  uint64_t pending_pages() const { return pending_pages_; }
 
  private:
   void send_page(StreamWriter& out, uint64_t index);

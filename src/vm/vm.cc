@@ -263,7 +263,6 @@ void Vm::vcpu_main() {
   Hart& hart = b.hart();
   for (;;) {
     run_posted_work();
-    hart.service_flush_requests();
     {
       std::unique_lock<std::mutex> lock(mutex_);
       if (stop_thread_) break;

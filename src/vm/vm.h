@@ -66,8 +66,6 @@ class Vm : public VmControl, private PowerControl {
   // vCPU thread only (or inside run_on_vcpu): state changes with events.
   void pause_vcpu(RunState new_state);
   void resume_vcpu();
-  void set_run_state(RunState s) { state_.store(s); }
-  bool vcpu_running() const { return running_; }
 
   // --- migration support (called from the migration threads) ---
   // Takes the dirty log into `bits` and makes the vCPU drop its write TLB,

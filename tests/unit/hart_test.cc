@@ -95,14 +95,19 @@ TEST_F(HartTest, WriteTlbFlushMakesTheNextStoreLogAgain) {
   load(cat(la(5, 0x100000), {addi(6, 0, 1), sd(5, 6, 0), kWfi}));
   run();
   std::vector<uint64_t> bits;
+  const uint64_t page_bit = 1ull << (0x100 % 64);
   ram_.harvest_dirty(bits);
-  const uint64_t ticket = hart_.request_write_tlb_flush();
-  EXPECT_FALSE(hart_.write_tlb_flushed(ticket));
+  // Without dropping the write TLB the store goes unlogged: this is why the
+  // migration drops it together with every harvest.
   hart_.set_pc(kBase + 24);  // the sd again
   run();
-  EXPECT_TRUE(hart_.write_tlb_flushed(ticket));
   ram_.harvest_dirty(bits);
-  EXPECT_TRUE(bits[0x100 / 64] & (1ull << (0x100 % 64)));
+  EXPECT_FALSE(bits[0x100 / 64] & page_bit);
+  hart_.drop_write_tlb();  // as Vm::sync_dirty_log does with the harvest
+  hart_.set_pc(kBase + 24);
+  run();
+  ram_.harvest_dirty(bits);
+  EXPECT_TRUE(bits[0x100 / 64] & page_bit);
 }
 
 TEST_F(HartTest, SelfModifyingCodeIsSeen) {
