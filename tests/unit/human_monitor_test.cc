@@ -18,29 +18,12 @@
 #include "monitor/vm_commands.h"
 #include "util/event_loop.h"
 #include "vm/options.h"
+#include "fakes.h"
 
 namespace ferry {
 namespace {
 
-class FakeVm : public VmControl {
- public:
-  RunState run_state() const override { return state; }
-  void stop() override {
-    ++stops;
-    state = RunState::kPaused;
-  }
-  void cont() override {
-    ++conts;
-    state = RunState::kRunning;
-  }
-  void system_reset() override { ++resets; }
-  void quit() override { ++quits; }
-  std::string name() const override { return vm_name; }
-
-  RunState state = RunState::kRunning;
-  int stops = 0, conts = 0, resets = 0, quits = 0;
-  std::string vm_name;
-};
+using test_util::FakeVm;
 
 // An in-memory chardev: the test types into it and reads what was written.
 class FakeChardev : public Chardev {

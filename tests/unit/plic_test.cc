@@ -3,19 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "state_roundtrip.h"
+#include "fakes.h"
 
 namespace ferry {
 namespace {
 
-class FakeHart : public InterruptTarget {
- public:
-  void set_interrupt_pending(unsigned bit, bool level) override {
-    if (level) mip |= 1ull << bit;
-    else mip &= ~(1ull << bit);
-  }
-  bool pending(unsigned bit) const { return (mip >> bit) & 1; }
-  uint64_t mip = 0;
-};
+using test_util::FakeHart;
 
 constexpr uint64_t kPriority = 0x0;
 constexpr uint64_t kPending = 0x1000;

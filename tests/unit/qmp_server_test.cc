@@ -19,32 +19,12 @@
 #include "monitor/monitor_commands.h"
 #include "monitor/vm_commands.h"
 #include "util/event_loop.h"
+#include "fakes.h"
 
 namespace ferry {
 namespace {
 
-class FakeVm : public VmControl {
- public:
-  RunState run_state() const override { return state; }
-  void stop() override {
-    ++stops;
-    state = RunState::kPaused;
-    if (events) events->emit_event("STOP", nlohmann::json::object());
-  }
-  void cont() override {
-    ++conts;
-    state = RunState::kRunning;
-    if (events) events->emit_event("RESUME", nlohmann::json::object());
-  }
-  void system_reset() override { ++resets; }
-  void quit() override { ++quits; }
-  std::string name() const override { return vm_name; }
-
-  RunState state = RunState::kRunning;
-  int stops = 0, conts = 0, resets = 0, quits = 0;
-  std::string vm_name;
-  EventSink* events = nullptr;
-};
+using test_util::FakeVm;
 
 const VersionInfo kVersion{0, 1, 0, "ferry"};
 constexpr char kGreeting[] =
