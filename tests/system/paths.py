@@ -1,4 +1,8 @@
-"""Where the system tests find the ferry binary, the guests and QEMU."""
+"""Where the system tests find the ferry binary, the guests and QEMU.
+
+QEMU (Debian's qemu-system-misc) and the firmware (opensbi, u-boot-qemu) are
+required, as scripts/install-deps.sh installs them: a test that needs one
+fails when it is missing (qemu(), firmware()), it is not skipped."""
 import os
 import shutil
 
@@ -9,6 +13,25 @@ OPENSBI_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
 OPENSBI_DYNAMIC = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 UBOOT_SMODE = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
 UBOOT_MMODE = "/usr/lib/u-boot/qemu-riscv64/u-boot.bin"
+
+
+INSTALL_HINT = "scripts/install-deps.sh installs what the tests need"
+
+
+def qemu():
+    """qemu-system-riscv64; fails the calling test when it is not installed."""
+    if QEMU is None:
+        raise AssertionError("qemu-system-riscv64 is required and is not in PATH (Debian package "
+                             f"qemu-system-misc; {INSTALL_HINT})")
+    return QEMU
+
+
+def firmware(path):
+    """`path` of a firmware image; fails the calling test when it does not exist."""
+    if not os.path.exists(path):
+        raise AssertionError(f"firmware {path} is required and is missing (Debian packages "
+                             f"opensbi and u-boot-qemu; {INSTALL_HINT})")
+    return path
 
 
 def guest(name):

@@ -60,8 +60,11 @@ class Firmware(unittest.TestCase):
             c.close()
 
     def compare(self, bios, kernel=None):
+        qemu = paths.qemu()
+        bios = paths.firmware(bios)
+        kernel = kernel and paths.firmware(kernel)
         ours = self.session(paths.FERRY, bios, kernel)
-        theirs = self.session(paths.QEMU, bios, kernel)
+        theirs = self.session(qemu, bios, kernel)
         self.assertEqual(ours["poweroff exit"], 0)
         self.assertIn("U-Boot 20", ours["version"])
         self.assertIn("12345678", ours["mw/md"][1])
@@ -77,8 +80,9 @@ class Firmware(unittest.TestCase):
 
     def test_opensbi_fw_dynamic_default_bios(self):
         # Without -bios, ferry uses Debian's fw_dynamic, as QEMU uses its own.
+        paths.firmware(paths.OPENSBI_DYNAMIC)
         c = Console([paths.FERRY, "-M", "virt", "-m", "256M", "-nographic",
-                     "-kernel", paths.UBOOT_SMODE])
+                     "-kernel", paths.firmware(paths.UBOOT_SMODE)])
         try:
             c.expect(rb"OpenSBI v", timeout=30)
             c.expect(rb"Hit any key to stop autoboot", timeout=60)

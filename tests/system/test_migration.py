@@ -871,11 +871,11 @@ class Faults(MigrationTestCase):
 
 # --- real firmware ----------------------------------------------------------------------
 
-@unittest.skipUnless(os.path.exists(paths.OPENSBI_JUMP) and os.path.exists(paths.UBOOT_SMODE),
-                     "needs Debian's opensbi and u-boot-qemu")
 class Firmware(MigrationTestCase):
     def uboot(self, name, incoming=None):
-        args = BOARD + ["-bios", paths.OPENSBI_JUMP, "-kernel", paths.UBOOT_SMODE]
+        # Required (scripts/install-deps.sh): a missing image fails the test.
+        args = BOARD + ["-bios", paths.firmware(paths.OPENSBI_JUMP),
+                        "-kernel", paths.firmware(paths.UBOOT_SMODE)]
         v = self.vmm(name, args, incoming=incoming, stdin=True)
         if incoming:
             wait_listening(incoming, v)
