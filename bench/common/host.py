@@ -5,6 +5,21 @@ import subprocess
 import time
 
 
+def tree_commit(root):
+    """The commit of the source tree at `root` ('git rev-parse --short HEAD'), with
+    '-dirty' when the tree has changes (modified, staged or untracked files): then
+    the binaries may hold code that is in no commit."""
+    def git(*args):
+        return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return commit + ("-dirty" if dirty else "")
+
+
 def describe_binary(binary):
     """'PATH (built YYYY-mm-dd HH:MM:SS, VERSION)' for the header of a report."""
     path = binary if os.path.exists(binary) else (shutil.which(binary) or binary)

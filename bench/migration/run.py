@@ -23,6 +23,12 @@ the destination's RESUME event (QMP event timestamps); bytes on the wire (ram.tr
 throughput (ram.mbps as reported, and transferred / total time). The machine's loopback TCP
 bandwidth and memcpy bandwidth are measured first as the physical limits.
 
+The repetitions of a case alternate between the VMMs (QEMU, ferry, QEMU, ferry, ...) so that
+a slow spell of the machine hits both alike. A run counts as failed, and is left out of the
+figures, when the migration does not complete or the guest does not print PASS on the
+destination; failed runs are listed, and the script then exits with status 1. The report
+starts with the commit of the tree (-dirty: with uncommitted changes) and the binaries.
+
     bench/migration/run.py [--cases idle-256m,idle-1g,...] [--ferry build/ferry]
                            [--skip-qemu] [--skip-ferry] [--reps 1]
 """
@@ -43,7 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 from common.qmp import QMPClient, QMPError, QMPClosed, unix_spec  # noqa: E402
-from common.host import describe_binary  # noqa: E402
+from common.host import describe_binary, tree_commit  # noqa: E402
 
 # name -> (guest, RAM, description, options)
 #   start:  regex of the console line after which the --settle time starts
@@ -72,6 +78,7 @@ CASES = {
 DEFAULT_CASES = ["idle-256m", "idle-1g", "idle-4g", "dirty-64m", "dirty-512m", "unpaced-checksum"]
 
 HB = re.compile(r"^hb (\d+)$")
+VERIFIED = re.compile(r": PASS\b")
 FINAL_STATES = ("completed", "failed", "cancelled")
 MAX_BANDWIDTH = 10737418240  # 10 GiB/s: lifts QEMU's 128 MiB/s default
 
@@ -437,6 +444,9 @@ def migrate_once(vmm_name, binary, elf, ram, opts, args, workdir, log):
             dst.type("q")
         res = dst.wait_line(r": (PASS|FAIL)", args.verify_timeout)
         r["verify"] = res[1].strip() if res else "no answer"
+        if not VERIFIED.search(r["verify"]):
+            # the guest found a stale page (or said nothing): the run does not count
+            r["error"] = f"guest verification failed: {r['verify']!r}, not 'NAME: PASS'"
         try:
             dst.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -481,10 +491,14 @@ def median(values):
 
 
 def summarize(runs):
-    """Median of each metric over the repetitions that completed."""
+    """Median of each metric over the repetitions that completed and whose guest
+    verified its memory (failed runs are counted, not measured)."""
     ok = [r for r in runs if r.get("status") == "completed" and "error" not in r]
     if not ok:
-        return {"error": runs[-1].get("error", "failed") if runs else "not run"}
+        if not runs:
+            return {"error": "not run"}
+        return {"error": f"{runs[-1].get('error', 'failed')}"
+                         + (f" (all {len(runs)} runs failed)" if len(runs) > 1 else "")}
     s = {"n": len(ok), "of": len(runs)}
     for k in ("total_ms", "downtime_ms", "hb_base_ms", "hb_gap_ms", "hb_switch_ms", "hb_missed",
               "event_downtime_ms", "transferred", "mbps", "eff_mbps", "rounds"):
@@ -534,7 +548,8 @@ def print_tables(results, cases, vmms, limits):
                     row += f" {fmt(val, spec):>{w}}"
             row += "  " + ",".join(s["verify"])
             if s["of"] > 1:
-                row += f"  (median of {s['n']}/{s['of']})"
+                row += f"  (median of {s['n']}/{s['of']}"
+                row += f", {s['of'] - s['n']} FAILED)" if s["n"] < s["of"] else ")"
             print(row)
         if len(vmms) == 2:
             a, b = results.get((case, "ferry")), results.get((case, "QEMU"))
@@ -594,6 +609,16 @@ def main():
         if c not in CASES:
             sys.exit(f"unknown case {c!r}; known: {', '.join(CASES)}")
 
+    def case_elf(case):
+        guest = CASES[case][0]
+        if case == "unpaced-64m":
+            return args.unpaced_elf
+        return os.path.join(args.guests, guest) if guest else None
+    for c in cases:  # a case asked for is run or fails, never dropped
+        if not case_elf(c) or not os.path.exists(case_elf(c)):
+            sys.exit(f"{c}: guest {case_elf(c)} not found"
+                     + (" (give --unpaced-elf)" if c == "unpaced-64m" else ""))
+
     vmms = []
     if not args.skip_qemu:
         vmms.append(("QEMU", args.qemu))
@@ -606,12 +631,14 @@ def main():
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    print(f"# bench/migration  {time.strftime('%Y-%m-%d %H:%M:%S')}  host {os.uname().nodename}, "
-          f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"# bench/migration  commit {tree_commit(ROOT)}  {time.strftime('%Y-%m-%d %H:%M:%S')}  "
+          f"host {os.uname().nodename}, {os.cpu_count()} CPUs, load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for name, b in vmms:
         print(f"#   {name}: {describe_binary(b)}")
     print(f"#   loopback TCP, max-bandwidth {args.max_bandwidth}, capabilities "
-          f"{','.join(args.capability) or 'none'}, settle {args.settle}s, reps {args.reps}")
+          f"{','.join(args.capability) or 'none'}, settle {args.settle}s, reps {args.reps} "
+          f"(the VMMs alternate)")
 
     limits = None
     if not args.skip_limits:
@@ -626,18 +653,16 @@ def main():
     results = {}
     details = []
     for case in cases:
-        guest, ram, desc, opts = CASES[case]
-        elf = args.unpaced_elf if case == "unpaced-64m" else (
-            os.path.join(args.guests, guest) if guest else None)
-        if not elf or not os.path.exists(elf):
-            log(f"{case}: guest {elf} not found, skipped")
-            continue
-        for name, b in vmms:
-            runs = []
-            for rep in range(args.reps):
+        _, ram, desc, opts = CASES[case]
+        elf = case_elf(case)
+        runs = {name: [] for name, _ in vmms}
+        # repetitions interleaved (QEMU, ferry, QEMU, ferry, ...): a slow spell of the
+        # machine hits both VMMs alike
+        for rep in range(args.reps):
+            for name, b in vmms:
                 log(f"{case} ({desc}) on {name}, run {rep + 1}/{args.reps} ...")
                 r = migrate_once(name, b, elf, ram, opts, args, workdir, log)
-                runs.append(r)
+                runs[name].append(r)
                 if "error" in r:
                     log(f"  FAILED: {r['error']}")
                 else:
@@ -648,7 +673,8 @@ def main():
                         f"{r.get('rounds')} rounds, destination {r.get('dst_status')}, "
                         f"{r.get('verify')}")
                 details.append((case, r))
-            results[(case, name)] = summarize(runs)
+        for name, _ in vmms:
+            results[(case, name)] = summarize(runs[name])
 
     names = [n for n, _ in vmms]
     print_tables(results, cases, names, limits)
@@ -662,7 +688,10 @@ def main():
             extra = r.get("info", {}).get("error-desc")
             if extra:
                 line += f" ({extra})"
-        else:
+        if r.get("status") == "completed":
+            if "error" in r:
+                line += f"\n{'':20}(not counted) total {r.get('total_ms')} ms, downtime " \
+                        f"{r.get('downtime_ms')} ms;"
             hb = ""
             if "hb_missed" in r:
                 hb = (f", hb switch {r['hb_switch_ms']:.1f} ms (hb {r['hb_src_last']} -> "
@@ -696,6 +725,16 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     else:
         print(f"\nVMM stderr logs in {workdir}")
+
+    failed = [(case, r) for case, r in details if "error" in r]
+    if failed or not details:
+        print()
+        print(f"FAILED: {len(failed)} of {len(details)} runs (left out of the figures):")
+        for case, r in failed:
+            print(f"  {case} on {r['vmm']}: {r['error']}")
+        if not details:
+            print("  no run at all")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
