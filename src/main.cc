@@ -75,8 +75,17 @@ int run(int argc, char** argv) {
   }
   auto migration = std::make_unique<MigrationManager>(*vm, &host->events());
   // An incoming migration that fails ends ferry with a message and exit 1.
-  auto incoming_done = [&loop, &exit_code](bool ok, const std::string& message) {
-    if (ok) return;
+  // One that loaded but was not handed over stays, paused, for the operator.
+  auto incoming_done = [&loop, &exit_code](IncomingOutcome outcome, const std::string& message) {
+    if (outcome == IncomingOutcome::kStarted) return;
+    if (outcome == IncomingOutcome::kNotHandedOver) {
+      std::fprintf(stderr,
+                   "ferry: incoming migration not handed over: %s\n"
+                   "ferry: the VM is loaded and paused here. If the source is not running "
+                   "(postmigrate, or gone), 'cont' runs it here; if it runs, quit this one.\n",
+                   message.c_str());
+      return;
+    }
     loop.post([&loop, &exit_code, message] {
       std::fprintf(stderr, "ferry: incoming migration failed: %s\n", message.c_str());
       exit_code = 1;

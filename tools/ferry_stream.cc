@@ -18,6 +18,7 @@
 
 #include "migration/channel.h"
 #include "migration/format.h"
+#include "migration/section_walker.h"
 #include "migration/state_codec.h"
 #include "migration/stream.h"
 
@@ -29,7 +30,6 @@ namespace fmt = migration_format;
 struct SectionInfo {
   std::string name;
   uint32_t instance = 0;
-  uint32_t version = 0;
   uint64_t zero_pages = 0, data_pages = 0;
 };
 
@@ -60,86 +60,66 @@ bool dump_ram_records(StreamReader& in, SectionInfo& s, bool first) {
 
 int analyze(Channel& channel) {
   StreamReader in(channel);
-  char magic[8];
-  in.bytes(reinterpret_cast<uint8_t*>(magic), sizeof magic);
-  const uint32_t version = in.u32();
-  if (!in.ok()) {
-    std::printf("error: %s\n", in.error().c_str());
+  SectionWalker walker(in);
+  StreamConfig c;
+  if (!walker.read_start(&c)) {
+    std::printf("error at byte %" PRIu64 ": %s\n", in.bytes_read(), in.error().c_str());
     return 1;
   }
-  if (std::memcmp(magic, fmt::kMagic, sizeof magic) != 0) {
-    std::printf("error: not a ferry migration stream (bad magic)\n");
-    return 1;
-  }
-  std::printf("ferry migration stream, version %u%s\n", version,
-              version == fmt::kVersion ? "" : " (not the version this tool reads)");
-  if (in.u8() != fmt::kSectionConfig) {
-    std::printf("error at byte %" PRIu64 ": no configuration section\n", in.bytes_read());
-    return 1;
-  }
-  const std::string machine = in.str(), cpu = in.str();
-  const uint32_t page_size = in.u32();
-  const uint64_t ram_base = in.u64(), ram_size = in.u64();
-  in.u8();
-  in.u32();
+  std::printf("ferry migration stream, version %u\n", fmt::kVersion);
   std::printf("configuration: machine %s, cpu %s, page size %u, RAM %" PRIu64
               " MiB at 0x%" PRIx64 "\n",
-              machine.c_str(), cpu.c_str(), page_size, ram_size >> 20, ram_base);
-  std::map<uint32_t, SectionInfo> sections;
-  std::map<uint32_t, bool> started;
+              c.machine.c_str(), c.cpu.c_str(), c.page_size, c.ram_size >> 20, c.ram_base);
+  std::printf("  unsent pages: %s; hand-over: %s",
+              c.ram_assumption == fmt::kRamUnsentZero ? "zero" : "unknown assumption",
+              c.handover == fmt::kHandoverConfirm ? "READY/GO on the return path"
+              : c.handover == fmt::kHandoverNone  ? "none (the destination runs at the end)"
+                                                  : "unknown");
+  if (c.handover == fmt::kHandoverConfirm)
+    std::printf(", GO within %u ms", c.handover_timeout_ms);
+  std::printf("\n");
+  std::map<std::string, SectionInfo> live;  // by "name/instance"
   bool eof = false;
-  while (in.ok()) {
-    const uint64_t offset = in.bytes_read();
-    const uint8_t type = in.u8();
-    if (!in.ok()) break;
-    if (type == fmt::kSectionEof) {
+  SectionHead head;
+  for (;;) {
+    const SectionWalker::Next next = walker.next(&head);
+    if (next == SectionWalker::Next::kEnd) {
       eof = true;
       break;
     }
-    const uint32_t id = in.u32();
-    const char* kind = type == fmt::kSectionStart  ? "start"
-                       : type == fmt::kSectionPart ? "part"
-                       : type == fmt::kSectionEnd  ? "end"
-                       : type == fmt::kSectionFull ? "full"
-                                                   : nullptr;
-    if (!kind) {
-      in.fail("unknown section type " + std::to_string(type) + " at byte " + std::to_string(offset));
-      break;
-    }
-    if (type == fmt::kSectionStart || type == fmt::kSectionFull) {
-      SectionInfo& s = sections[id];
-      s.name = in.str();
-      s.instance = in.u32();
-      s.version = in.u32();
-      if (type == fmt::kSectionFull) {
-        std::printf("[%s] section %u '%s' instance %u version %u (byte %" PRIu64 ")\n", kind, id,
-                    s.name.c_str(), s.instance, s.version, offset);
-        print_state_fields(in, std::cout);
-        std::cout.flush();
+    if (next == SectionWalker::Next::kError) break;
+    if (head.type != fmt::kSectionPart)
+      std::printf("[%s] section %u '%s' instance %u version %u (byte %" PRIu64 ")", head.kind(),
+                  head.id, head.name.c_str(), head.instance, head.version, head.offset);
+    if (head.live()) {
+      if (head.type != fmt::kSectionPart) std::printf("\n");
+      SectionInfo& s = live[head.name + "/" + std::to_string(head.instance)];
+      s.name = head.name;
+      s.instance = head.instance;
+      if (head.name == "ram") {
+        dump_ram_records(in, s, head.type == fmt::kSectionStart);
       } else {
-        std::printf("[%s] section %u '%s' instance %u version %u (byte %" PRIu64 ")\n", kind, id,
-                    s.name.c_str(), s.instance, s.version, offset);
-        started[id] = true;
-        dump_ram_records(in, s, true);
-      }
-    } else {
-      if (!started.count(id)) {
-        in.fail("section " + std::to_string(id) + " continues but never started (byte " +
-                std::to_string(offset) + ")");
+        in.fail("live section '" + head.name + "' has a payload this tool cannot read");
         break;
       }
-      dump_ram_records(in, sections[id], false);
+    } else {
+      std::printf(", %zu bytes of state", head.payload.size());
+      StreamReader state(std::move(head.payload), "the state of '" + head.name + "'");
+      if (!print_state_fields(state, std::cout) || !state.at_eof()) {
+        std::cout.flush();
+        in.fail("section '" + head.name + "': " +
+                (state.ok() ? std::string("bytes after the state's end marker") : state.error()));
+        break;
+      }
+      std::cout.flush();
     }
-    const uint8_t footer = in.u8();
-    const uint32_t footer_id = in.u32();
-    if (in.ok() && (footer != fmt::kFooter || footer_id != id))
-      in.fail("section " + std::to_string(id) + " has a bad footer at byte " +
-              std::to_string(in.bytes_read() - 5));
+    if (!walker.finish(head)) break;
   }
-  for (const auto& [id, s] : sections)
+  for (const auto& [key, s] : live)
     if (s.zero_pages || s.data_pages)
-      std::printf("section %u '%s': %" PRIu64 " pages with data, %" PRIu64 " zero pages\n", id,
-                  s.name.c_str(), s.data_pages, s.zero_pages);
+      std::printf("section '%s' instance %u: %" PRIu64 " pages with data, %" PRIu64
+                  " zero pages\n",
+                  s.name.c_str(), s.instance, s.data_pages, s.zero_pages);
   if (!in.ok()) {
     std::printf("error at byte %" PRIu64 ": %s\n", in.bytes_read(), in.error().c_str());
     return 1;

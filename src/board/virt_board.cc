@@ -5,7 +5,7 @@
 namespace ferry {
 
 VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
-                     PowerControl& power)
+                     PowerControl& power, StateRegistry& registry)
     : ram_(kRamBase, config.ram_size),
       bus_(ram_),
       hart_(bus_, [this] { return clock_.ticks(); }),
@@ -14,6 +14,12 @@ VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
       uart_(serial, plic_.irq_line(kUartIrq)),
       test_(power),
       rtc_(plic_.irq_line(kRtcIrq)) {
+  registry.add_device(plic_, state_order::kInterruptController);
+  registry.add_device(clint_, state_order::kTimer);
+  registry.add_device(rtc_, state_order::kTimer);
+  registry.add_device(uart_, state_order::kDevice);
+  registry.add_device(test_, state_order::kDevice);
+  registry.add_device(hart_, state_order::kCpu);
   bus_.add_mmio(kTestBase, 0x1000, &test_, "sifive_test");
   bus_.add_mmio(kRtcBase, 0x1000, &rtc_, "goldfish_rtc");
   bus_.add_mmio(kClintBase, Clint::kWindowSize, &clint_, "clint");
@@ -87,10 +93,6 @@ void VirtBoard::reset() {
 void VirtBoard::update_timers() {
   clint_.update();
   rtc_.update();
-}
-
-std::vector<StateOwner*> VirtBoard::state_owners() {
-  return {&plic_, &clint_, &rtc_, &uart_, &test_, &hart_};
 }
 
 }  // namespace ferry

@@ -24,6 +24,7 @@
 #include "loader/image_loader.h"
 #include "memory/address_space.h"
 #include "memory/guest_ram.h"
+#include "migration/state_registry.h"
 
 namespace ferry {
 
@@ -53,8 +54,10 @@ struct BoardConfig {
 
 class VirtBoard {
  public:
-  // Throws LoadError (bad images) or std::runtime_error (RAM).
-  VirtBoard(const BoardConfig& config, SerialBackend* serial, PowerControl& power);
+  // Throws LoadError (bad images) or std::runtime_error (RAM). Registers
+  // every device whose state migrates with `registry`.
+  VirtBoard(const BoardConfig& config, SerialBackend* serial, PowerControl& power,
+            StateRegistry& registry);
 
   GuestRam& ram() { return ram_; }
   AddressSpace& bus() { return bus_; }
@@ -72,10 +75,6 @@ class VirtBoard {
   // Device state that depends on time (timer and RTC interrupts); call at
   // every run-slice boundary.
   void update_timers();
-
-  // Everything whose state travels with the VM, in load order (interrupt
-  // controllers before the devices that drive them, the hart last).
-  std::vector<StateOwner*> state_owners();
 
  private:
   void load_images(const BoardConfig& config);

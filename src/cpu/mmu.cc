@@ -70,8 +70,7 @@ uint64_t Hart::translate(uint64_t va, Access access, uint64_t& pa) {
     // Hardware A/D update, as QEMU does; the PTE write is logged like any other.
     const uint64_t updated = pte | kPteA | (access == Access::kWrite ? kPteD : 0);
     if (updated != pte) {
-      ram_.note_write(pte_addr, 8);
-      std::memcpy(ram_.host_at(pte_addr), &updated, 8);
+      ram_.write(pte_addr, &updated, 8);
     }
     pa = ((ppn << kPageShift) & ~offset_mask) | (va & offset_mask);
     return 0;
@@ -151,8 +150,9 @@ bool Hart::store_aligned(uint64_t va, unsigned size, uint64_t value, uint64_t pc
   }
   if (ram_.contains(pa, size)) {
     const uint64_t page = (pa - ram_.base()) >> kPageShift;
-    ram_.note_write_page(page);  // dirty log + drops decoded code
-    uint8_t* host = ram_.host_at(pa);
+    // Logs the page (dirty log, drops decoded code); later stores to it
+    // hit the TLB until the next harvest drops the entry.
+    uint8_t* host = ram_.page_for_write(page) + (pa & ~kPageMask);
     TlbEntry& e = write_tlb_[(va >> kPageShift) % kTlbSize];
     e.tag = va & kPageMask;
     e.addend = reinterpret_cast<uintptr_t>(host - (pa & ~kPageMask)) - e.tag;
@@ -210,8 +210,7 @@ bool Hart::amo_target(uint64_t va, unsigned size, uint8_t*& host,
   }
   host = nullptr;
   if (ram_.contains(pa, size)) {
-    ram_.note_write_page((pa - ram_.base()) >> kPageShift);
-    host = ram_.host_at(pa);
+    host = ram_.host_for_write(pa, size);
     return true;
   }
   if (bus_.find_mmio(pa)) {

@@ -25,7 +25,8 @@ GuestRam::GuestRam(uint64_t base, uint64_t size)
     dirty_[i].store(0, std::memory_order_relaxed);
     written_[i].store(0, std::memory_order_relaxed);
   }
-  code_.assign(page_count(), 0);
+  code_ = std::make_unique<std::atomic<uint8_t>[]>(page_count());
+  for (uint64_t i = 0; i < page_count(); ++i) code_[i].store(0, std::memory_order_relaxed);
 }
 
 GuestRam::~GuestRam() {
@@ -41,7 +42,7 @@ void GuestRam::note_write(uint64_t gpa, uint64_t len) {
 
 void GuestRam::write(uint64_t gpa, const void* src, uint64_t len) {
   note_write(gpa, len);
-  std::memcpy(host_at(gpa), src, len);
+  std::memcpy(host_ + (gpa - base_), src, len);
 }
 
 void GuestRam::read(uint64_t gpa, void* dst, uint64_t len) const {
@@ -50,12 +51,12 @@ void GuestRam::read(uint64_t gpa, void* dst, uint64_t len) const {
 
 void GuestRam::fill_zero(uint64_t gpa, uint64_t len) {
   note_write(gpa, len);
-  std::memset(host_at(gpa), 0, len);
+  std::memset(host_ + (gpa - base_), 0, len);
 }
 
 void GuestRam::invalidate_code(uint64_t page_index) {
-  code_[page_index] = 0;
-  ++code_generation_;
+  code_[page_index].store(0, std::memory_order_relaxed);
+  code_generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 void GuestRam::harvest_dirty(std::vector<uint64_t>& out) {
@@ -66,8 +67,7 @@ void GuestRam::harvest_dirty(std::vector<uint64_t>& out) {
 
 bool GuestRam::page_is_zero(uint64_t page_index) const {
   if (!ever_written(page_index)) return true;
-  const uint64_t* p =
-      reinterpret_cast<const uint64_t*>(host_ + (page_index << kPageShift));
+  const auto* p = reinterpret_cast<const uint64_t*>(host_ + (page_index << kPageShift));
   uint64_t acc = 0;
   for (size_t i = 0; i < kPageSize / 8; ++i) acc |= p[i];
   return acc == 0;

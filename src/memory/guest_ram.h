@@ -1,17 +1,20 @@
 // GuestRam: the guest's physical RAM and the logs that track writes to it.
 //
-// RAM is one anonymous mapping (transparent huge pages requested). Every write
-// into it goes through this class or through a write-TLB entry whose fill called
-// `note_write_page`, so two logs stay exact:
-//   - the dirty log, harvested by migration (`harvest_dirty`), and
+// RAM is one anonymous mapping (transparent huge pages requested). This class
+// is the one write path into it: every writer — a hart's store (through a
+// write-TLB entry filled by `page_for_write`), a loader, the incoming
+// migration stream, a device's DMA on any thread — gets its pointer or does
+// its copy here, and each such call logs the pages it covers:
+//   - the dirty log, harvested by migration (`harvest_dirty`);
 //   - the ever-written log: a page never written since power-on is known to be
-//     zero without reading it (reading untouched memory allocates it).
-// It also remembers which pages hold decoded code, so that a write to such a
-// page (CPU store or DMA) invalidates the decoded copy.
+//     zero without reading it (reading untouched memory allocates it);
+//   - decoded code: a write to a page holding decoded instructions drops them.
+// Everywhere else RAM is reachable read-only (`host_at` is const).
 //
-// Threads: the vCPU thread and device models write; the migration thread may
-// read RAM and harvest the dirty log at any time. The dirty bitmap is atomic.
-// Code-page bits are touched only on the vCPU thread (or while paused).
+// Threads: any thread may write through this API and the migration thread
+// may read and harvest at any time; all three logs are atomic. A pointer from
+// page_for_write / host_for_write is valid for writing only until the next
+// harvest: a hart drops its write TLB at every harvest (DirtyLogSync).
 #pragma once
 
 #include <atomic>
@@ -39,34 +42,38 @@ class GuestRam {
     return gpa >= base_ && len <= size_ && gpa - base_ <= size_ - len;
   }
 
-  // Direct host access for the CPU's TLB and for reading (migration, loaders
-  // that only read). Writers must call note_write_page/note_write first.
-  uint8_t* host() const { return host_; }
-  uint8_t* host_at(uint64_t gpa) const { return host_ + (gpa - base_); }
+  // Read-only access (the CPU's read TLB and fetch, migration, tests).
+  const uint8_t* host() const { return host_; }
+  const uint8_t* host_at(uint64_t gpa) const { return host_ + (gpa - base_); }
 
-  // Copies into / out of RAM; `write` logs the pages it touches.
+  // --- the write path ---
+  // Copies into RAM / clears it, logging the pages touched.
   void write(uint64_t gpa, const void* src, uint64_t len);
-  void read(uint64_t gpa, void* dst, uint64_t len) const;
   void fill_zero(uint64_t gpa, uint64_t len);
-
-  // Logs a write to the page holding `gpa` (dirty + ever-written) and drops any
-  // decoded code of that page. Called on write-TLB fill and by DMA.
-  void note_write_page(uint64_t page_index) {
-    uint64_t word = page_index >> 6, bit = 1ull << (page_index & 63);
-    if (!(dirty_[word].load(std::memory_order_relaxed) & bit))
-      dirty_[word].fetch_or(bit, std::memory_order_relaxed);
-    if (!(written_[word].load(std::memory_order_relaxed) & bit))
-      written_[word].fetch_or(bit, std::memory_order_relaxed);
-    if (code_[page_index]) invalidate_code(page_index);
+  // Logs a write to [gpa, gpa + len) and returns where to write it (DMA
+  // straight into RAM, the incoming stream). Write only inside the range.
+  uint8_t* host_for_write(uint64_t gpa, uint64_t len) {
+    note_write(gpa, len);
+    return host_ + (gpa - base_);
   }
-  void note_write(uint64_t gpa, uint64_t len);
+  // Logs a write to the whole page and returns its host address: a hart
+  // fills a write-TLB entry with it and stores through it until the next
+  // harvest of the dirty log.
+  uint8_t* page_for_write(uint64_t page_index) {
+    note_write_page(page_index);
+    return host_ + (page_index << kPageShift);
+  }
 
-  // --- decoded-code tracking (vCPU thread) ---
-  bool is_code_page(uint64_t page_index) const { return code_[page_index] != 0; }
-  void set_code_page(uint64_t page_index) { code_[page_index] = 1; }
-  // Bumped whenever a code page is written, so the CPU can tell its decoded
+  void read(uint64_t gpa, void* dst, uint64_t len) const;
+
+  // --- decoded-code tracking ---
+  bool is_code_page(uint64_t page_index) const {
+    return code_[page_index].load(std::memory_order_acquire) != 0;
+  }
+  void set_code_page(uint64_t page_index) { code_[page_index].store(1, std::memory_order_release); }
+  // Bumped whenever a code page is written, so a hart can tell its decoded
   // pages may be stale.
-  uint64_t code_generation() const { return code_generation_; }
+  uint64_t code_generation() const { return code_generation_.load(std::memory_order_acquire); }
 
   // --- dirty log (migration) ---
   // Atomically takes every dirty bit into `out` and clears it. The vCPU
@@ -81,6 +88,15 @@ class GuestRam {
   size_t bitmap_words() const { return words_; }
 
  private:
+  void note_write_page(uint64_t page_index) {
+    uint64_t word = page_index >> 6, bit = 1ull << (page_index & 63);
+    if (!(dirty_[word].load(std::memory_order_relaxed) & bit))
+      dirty_[word].fetch_or(bit, std::memory_order_relaxed);
+    if (!(written_[word].load(std::memory_order_relaxed) & bit))
+      written_[word].fetch_or(bit, std::memory_order_relaxed);
+    if (code_[page_index].load(std::memory_order_relaxed)) invalidate_code(page_index);
+  }
+  void note_write(uint64_t gpa, uint64_t len);
   void invalidate_code(uint64_t page_index);
 
   uint64_t base_;
@@ -89,8 +105,8 @@ class GuestRam {
   size_t words_;
   std::unique_ptr<std::atomic<uint64_t>[]> dirty_;
   std::unique_ptr<std::atomic<uint64_t>[]> written_;
-  std::vector<uint8_t> code_;
-  uint64_t code_generation_ = 0;
+  std::unique_ptr<std::atomic<uint8_t>[]> code_;
+  std::atomic<uint64_t> code_generation_{0};
 };
 
 }  // namespace ferry

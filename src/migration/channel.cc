@@ -1,5 +1,6 @@
 #include "migration/channel.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,17 +10,34 @@
 namespace ferry {
 
 FdChannel::FdChannel(int fd, bool return_path, std::string description)
-    : fd_(fd), return_path_(return_path), description_(std::move(description)) {}
+    : FdChannel(fd, fd, return_path, std::move(description)) {}
+
+FdChannel::FdChannel(int read_fd, int write_fd, bool return_path, std::string description)
+    : fd_(read_fd),
+      write_fd_(write_fd),
+      return_path_(return_path),
+      description_(std::move(description)) {}
 
 FdChannel::~FdChannel() {
   if (fd_ >= 0) close(fd_);
+  if (write_fd_ >= 0 && write_fd_ != fd_) close(write_fd_);
+}
+
+int FdChannel::wait_readable(int timeout_ms) {
+  pollfd p{fd_, POLLIN, 0};
+  for (;;) {
+    const int n = poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) set_error(std::string("waiting on ") + description_ + " failed: " + std::strerror(errno));
+    return n < 0 ? -1 : n > 0 ? 1 : 0;
+  }
 }
 
 bool FdChannel::write_all(const uint8_t* data, size_t len) {
   while (len > 0) {
-    const ssize_t n = ::send(fd_, data, len, MSG_NOSIGNAL);
+    const ssize_t n = ::send(write_fd_, data, len, MSG_NOSIGNAL);
     if (n < 0 && errno == ENOTSOCK) {
-      const ssize_t w = ::write(fd_, data, len);
+      const ssize_t w = ::write(write_fd_, data, len);
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
         set_error(std::string("write to ") + description_ + " failed: " + std::strerror(errno));

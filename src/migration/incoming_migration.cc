@@ -1,12 +1,16 @@
 // The destination side, on its own thread: accept one connection, check the
-// header and configuration, load sections until the end marker, confirm on
-// the return path (READY), wait for the source's GO, then run the guest.
-// Nothing runs and nothing is written outside guest RAM before that.
-#include <map>
+// header and configuration, load sections until the end marker, then hand
+// over as the stream's configuration says — READY and wait for GO on the
+// return path, or run at once when the source has no way to confirm. Nothing
+// runs and nothing is written outside guest RAM before that.
+#include <set>
 
 #include "migration/format.h"
 #include "migration/migration_internal.h"
+#include "migration/section_walker.h"
 #include "migration/state_codec.h"
+#include "migration/state_registry.h"
+#include "migration/stream_config.h"
 #include "vm/vm.h"
 
 namespace ferry {
@@ -27,137 +31,202 @@ void MigrationManager::Incoming::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-bool MigrationManager::Incoming::load(StreamReader& in, std::string* error) {
-  return load_migration_stream(m_.vm_, in, error);
+namespace {
+
+// Device state taken off the wire, applied once the stream is complete.
+struct DeviceState {
+  const StateEntry* entry;
+  int version;
+  std::vector<uint8_t> payload;
+};
+
+// On the vCPU thread: every device's state, in registry order.
+bool apply_device_states(Vm& vm, std::vector<DeviceState>& states, std::string* error) {
+  bool ok = true;
+  vm.run_on_vcpu([&] {
+    for (DeviceState& d : states) {
+      StreamReader r(std::move(d.payload), "the state of '" + d.entry->name + "'");
+      if (load_state_fields(*d.entry->device, d.version, r) && !r.at_eof())
+        r.fail("section '" + d.entry->name + "': the state has bytes after its end marker");
+      if (!r.ok()) {
+        *error = r.error();
+        ok = false;
+        return;
+      }
+    }
+  });
+  return ok;
 }
 
-bool load_migration_stream(Vm& vm, StreamReader& in, std::string* error) {
-  RamMigration ram(vm.board().ram(), nullptr);
-  SaveVm savevm;
-  savevm.add_live(&ram);
-  for (StateOwner* owner : vm.board().state_owners()) savevm.add_device(owner);
+}  // namespace
 
-  if (!read_stream_header(in, vm)) {
+bool load_migration_stream(Vm& vm, StreamReader& in, std::string* error, StreamConfig* config,
+                           Timeline* steps) {
+  SectionWalker walker(in);
+  StreamConfig cfg;
+  if (!walker.read_start(&cfg)) {
     *error = in.error();
     return false;
   }
-  struct Open {
-    const SaveVmEntry* entry;
-    int version;
-  };
-  std::map<uint32_t, Open> sections;
-  std::map<const SaveVmEntry*, bool> devices_loaded;
+  if (!check_stream_config(cfg, vm, error)) return false;
+  if (config) *config = cfg;
+
+  const StateRegistry& registry = vm.state_registry();
+  for (const StateEntry& e : registry.entries())
+    if (e.live && !e.live->load_setup()) {
+      *error = "'" + e.name + "' could not prepare for loading";
+      return false;
+    }
+  std::vector<DeviceState> devices;
+  std::set<const StateEntry*> seen;
+  SectionHead head;
   for (;;) {
-    const uint8_t type = in.u8();
-    if (!in.ok()) break;
+    const SectionWalker::Next next = walker.next(&head);
+    if (next != SectionWalker::Next::kSection) break;
     // Pre-copy sections are bulk; from stop-and-copy on, every wait counts
     // as downtime.
-    in.channel().set_bulk_receive(type == fmt::kSectionStart || type == fmt::kSectionPart);
-    if (type == fmt::kSectionEof) break;
-    uint32_t id = in.u32();
-    Open open{nullptr, 0};
-    if (type == fmt::kSectionStart || type == fmt::kSectionFull) {
-      const std::string name = in.str();
-      const uint32_t instance = in.u32();
-      const uint32_t version = in.u32();
-      if (!in.ok()) break;
-      const SaveVmEntry* e = savevm.find(name, instance);
-      if (!e) {
-        in.fail("unknown section '" + name + "' instance " + std::to_string(instance) +
-                " (this ferry has no such device)");
-        break;
-      }
-      const int min_version = e->device ? e->device->state_min_version() : 1;
-      if (static_cast<int>(version) > e->version || static_cast<int>(version) < min_version) {
-        in.fail("section '" + name + "' has version " + std::to_string(version) +
-                "; this ferry loads versions " + std::to_string(min_version) + " to " +
+    if (Channel* c = in.channel())
+      c->set_bulk_receive(head.type == fmt::kSectionStart || head.type == fmt::kSectionPart);
+    const StateEntry* e = registry.find(head.name, head.instance);
+    if (!e) {
+      in.fail("unknown section '" + head.name + "' instance " + std::to_string(head.instance) +
+              " (this VM has no such device)");
+      break;
+    }
+    if (head.type == fmt::kSectionStart || head.type == fmt::kSectionFull) {
+      if (static_cast<int>(head.version) > e->version ||
+          static_cast<int>(head.version) < e->min_version) {
+        in.fail("section '" + head.name + "' has version " + std::to_string(head.version) +
+                "; this ferry loads versions " + std::to_string(e->min_version) + " to " +
                 std::to_string(e->version));
         break;
       }
-      if ((type == fmt::kSectionFull) != (e->device != nullptr)) {
-        in.fail("section '" + name + "' has the wrong kind (live vs. device)");
+      if (head.live() != (e->live != nullptr)) {
+        in.fail("section '" + head.name + "' has the wrong kind (live vs. device)");
         break;
       }
-      open = {e, static_cast<int>(version)};
-      if (type == fmt::kSectionStart) sections[id] = open;
-    } else if (type == fmt::kSectionPart || type == fmt::kSectionEnd) {
-      auto it = sections.find(id);
-      if (it == sections.end()) {
-        in.fail("section id " + std::to_string(id) + " continues a section that never started");
+      if (head.type == fmt::kSectionFull && !seen.insert(e).second) {
+        in.fail("section '" + head.name + "' instance " + std::to_string(head.instance) +
+                " appears twice");
         break;
       }
-      open = it->second;
+    }
+    if (e->live) {
+      e->live->load(in, static_cast<int>(head.version));
     } else {
-      in.fail("unknown section type 0x" + [](uint8_t t) {
-        char b[4];
-        std::snprintf(b, sizeof b, "%02x", t);
-        return std::string(b);
-      }(type) + " (the stream is corrupt)");
-      break;
+      devices.push_back({e, static_cast<int>(head.version), std::move(head.payload)});
     }
-    if (open.entry->live) {
-      open.entry->live->load(in, open.version);
-    } else {
-      // Devices load on the vCPU thread, serialized with monitor commands.
-      vm.run_on_vcpu([&] { load_state_fields(*open.entry->device, open.version, in); });
-      devices_loaded[open.entry] = true;
-    }
-    if (!in.ok()) break;
-    const uint8_t footer = in.u8();
-    const uint32_t footer_id = in.u32();
-    if (in.ok() && (footer != fmt::kFooter || footer_id != id)) {
-      in.fail("section '" + open.entry->id + "' is not followed by its footer (the stream is corrupt)");
-      break;
-    }
+    if (!walker.finish(head)) break;
   }
   if (in.ok()) {
-    for (const auto& e : savevm.entries()) {
-      if (e.device && !devices_loaded.count(&e)) {
-        in.fail("the stream ended without the state of '" + e.id + "'");
+    for (const StateEntry& e : registry.entries())
+      if (e.device && !seen.count(&e)) {
+        in.fail("the stream ended without the state of '" + e.name + "' instance " +
+                std::to_string(e.instance));
         break;
       }
-    }
   }
+  for (const StateEntry& e : registry.entries())
+    if (e.live) e.live->load_cleanup();
   if (!in.ok()) {
     *error = in.error();
     return false;
   }
+  if (steps) steps->mark("stream-received");
+  if (!apply_device_states(vm, devices, error)) return false;
+  if (steps) steps->mark("devices-applied");
   return true;
+}
+
+IncomingOutcome MigrationManager::Incoming::hand_over(Channel& channel, StreamReader& in,
+                                                      uint32_t timeout_ms, Timeline& steps,
+                                                      std::string* error) {
+  StreamWriter reply(channel);
+  reply.u8(fmt::kReturnReady);
+  reply.flush();
+  if (!reply.ok()) {
+    *error = "the source went away before the hand-over (" + reply.error() + ")";
+    return IncomingOutcome::kNotHandedOver;
+  }
+  steps.mark("ready-sent");
+  // Wait for GO within the source's deadline (0: no deadline).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (stop_.load()) {
+      *error = "ferry is quitting";
+      return IncomingOutcome::kFailed;
+    }
+    int wait_ms = 50;
+    if (timeout_ms) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) {
+        *error = "the source did not hand the VM over within " + std::to_string(timeout_ms) +
+                 " ms after the stream (no GO)";
+        return IncomingOutcome::kNotHandedOver;
+      }
+      wait_ms = static_cast<int>(std::min<int64_t>(left, wait_ms));
+    }
+    if (channel.wait_readable(wait_ms) != 0) break;
+  }
+  const uint8_t go = in.u8();
+  if (!in.ok()) {
+    *error = "the connection to the source ended before it handed the VM over (no GO)";
+    return IncomingOutcome::kNotHandedOver;
+  }
+  if (go == fmt::kReturnAbort) {
+    *error = "the source cancelled the migration after the stream; it keeps the VM";
+    return IncomingOutcome::kFailed;
+  }
+  if (go != fmt::kReturnGo) {
+    *error = "unexpected message " + std::to_string(go) + " from the source instead of GO";
+    return IncomingOutcome::kNotHandedOver;
+  }
+  return IncomingOutcome::kStarted;
 }
 
 void MigrationManager::Incoming::run() {
   std::string error;
   std::unique_ptr<Channel> channel = endpoint_->accept(stop_, &error);
   if (!channel) {
-    if (!stop_.load()) done_(false, error.empty() ? "no incoming connection" : error);
+    if (!stop_.load())
+      done_(IncomingOutcome::kFailed, error.empty() ? "no incoming connection" : error);
     m_.incoming_active_.store(false);
     return;
   }
   channel_.store(channel.get());
   m_.emit_status(MigrationStatus::kActive);  // as QEMU's destination reports
   StreamReader in(*channel);
-  bool ok = load(in, &error);
-  if (ok && channel->has_return_path()) {
-    StreamWriter reply(*channel);
-    reply.u8(fmt::kReturnReady);
-    reply.flush();
-    const uint8_t go = in.u8();
-    if (!reply.ok() || !in.ok() || go != fmt::kReturnGo) {
-      ok = false;
-      error = "the source did not hand the VM over (no GO after the stream was loaded)";
-    }
-  } else if (!ok && channel->has_return_path()) {
+  StreamConfig config;
+  Timeline steps;
+  IncomingOutcome outcome = IncomingOutcome::kFailed;
+  if (load_migration_stream(m_.vm_, in, &error, &config, &steps)) {
+    // The source says how the hand-over goes; with no return path the
+    // stream's end is the hand-over.
+    outcome = config.handover == fmt::kHandoverConfirm
+                  ? hand_over(*channel, in, config.handover_timeout_ms, steps, &error)
+                  : IncomingOutcome::kStarted;
+    if (outcome == IncomingOutcome::kStarted) steps.mark("go-received");
+  } else if (channel->has_return_path()) {
     StreamWriter reply(*channel);
     reply.u8(fmt::kReturnFailed);
     reply.str(error.size() > 250 ? error.substr(0, 250) : error);
     reply.flush();
   }
-  if (ok) m_.vm_.finish_incoming_migration();
+  if (outcome != IncomingOutcome::kFailed)
+    m_.vm_.finish_incoming_migration(outcome == IncomingOutcome::kStarted);
+  if (outcome == IncomingOutcome::kStarted) steps.mark("harts-started");
   channel_.store(nullptr);
   channel.reset();
+  {
+    std::lock_guard<std::mutex> lock(m_.mutex_);
+    m_.incoming_steps_ = steps.to_json();
+    if (outcome != IncomingOutcome::kStarted) m_.incoming_error_ = error;
+  }
   m_.incoming_active_.store(false);
-  m_.emit_status(ok ? MigrationStatus::kCompleted : MigrationStatus::kFailed);
-  if (!stop_.load()) done_(ok, ok ? std::string() : error);
+  m_.emit_status(outcome == IncomingOutcome::kStarted ? MigrationStatus::kCompleted
+                                                      : MigrationStatus::kFailed);
+  if (!stop_.load()) done_(outcome, outcome == IncomingOutcome::kStarted ? std::string() : error);
 }
 
 }  // namespace ferry

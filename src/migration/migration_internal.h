@@ -8,10 +8,11 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "migration/migration_manager.h"
-#include "migration/ram_migration.h"
-#include "migration/savevm.h"
 #include "migration/stream.h"
+#include "migration/timeline.h"
 
 namespace ferry {
 
@@ -23,16 +24,9 @@ struct OutgoingStats {
   int64_t setup_time_ms = 0;
   int64_t downtime_ms = 0;
   int64_t expected_downtime_ms = 0;
-  uint64_t transferred = 0;
-  uint64_t remaining = 0;
-  uint64_t total = 0;
-  uint64_t duplicate = 0;
-  uint64_t normal = 0;
-  uint64_t dirty_pages_rate = 0;
-  uint64_t dirty_sync_count = 0;
-  uint64_t pages_per_second = 0;
-  double mbps = 0;
   uint32_t throttle_percent = 0;
+  nlohmann::json live = nlohmann::json::object();  // per live handler, QEMU's names
+  Timeline steps;
   std::string error;
   bool finished = false;
 };
@@ -48,18 +42,17 @@ class MigrationManager::Source {
   OutgoingStats stats() const;
 
  private:
+  class Run;
   void run();
-  bool run_stream(Channel& channel, bool& paused, bool& was_running);
-  bool check_cancel();
   void fail(const std::string& message);
   void update(const std::function<void(OutgoingStats&)>& fn);
-  bool await_handover(Channel& channel, StreamWriter& out);
 
   MigrationManager& m_;
   MigrationUri uri_;
   FdResolver fds_;
   std::atomic<bool> cancel_{false};
-  std::atomic<Channel*> channel_{nullptr};
+  std::mutex channel_mutex_;  // guards channel_ against a cancel while it closes
+  Channel* channel_ = nullptr;
   std::unique_ptr<Channel> opened_;
   OutgoingStats stats_;
   std::thread thread_;
@@ -73,7 +66,9 @@ class MigrationManager::Incoming {
 
  private:
   void run();
-  bool load(StreamReader& in, std::string* error);
+  // After the stream loaded: READY, then GO within the source's deadline.
+  IncomingOutcome hand_over(Channel& channel, StreamReader& in, uint32_t timeout_ms,
+                            Timeline& steps, std::string* error);
 
   MigrationManager& m_;
   std::unique_ptr<IncomingEndpoint> endpoint_;
@@ -83,12 +78,13 @@ class MigrationManager::Incoming {
   std::thread thread_;
 };
 
-// Loads a whole stream (header to end marker) into a VM that is not
-// running; false with *error naming the first problem.
-bool load_migration_stream(Vm& vm, StreamReader& in, std::string* error);
+struct StreamConfig;
 
-// Writes / checks the stream header and the configuration section.
-void write_stream_header(StreamWriter& out, const Vm& vm);
-bool read_stream_header(StreamReader& in, const Vm& vm);
+// Loads a whole stream (header to end marker) into a VM that is not
+// running; false with *error naming the first problem. `config` (may be
+// null) receives the stream's configuration; `steps` (may be null) the
+// timeline of its last steps.
+bool load_migration_stream(Vm& vm, StreamReader& in, std::string* error,
+                           StreamConfig* config = nullptr, Timeline* steps = nullptr);
 
 }  // namespace ferry

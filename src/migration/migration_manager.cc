@@ -22,6 +22,9 @@ std::string_view migration_status_name(MigrationStatus s) {
 
 MigrationManager::MigrationManager(Vm& vm, EventSink* events) : vm_(vm), events_(events) {}
 
+// ferry's own member of query-migrate; QEMU's members keep their meaning.
+const char* const MigrationManager::kStepsMember = "ferry-downtime-steps";
+
 MigrationManager::~MigrationManager() {
   source_.reset();
   incoming_.reset();
@@ -84,33 +87,26 @@ nlohmann::json MigrationManager::query() const {
   nlohmann::json info = nlohmann::json::object();
   if (s == MigrationStatus::kNone) return info;
   info["status"] = std::string(migration_status_name(s));
-  if (!source_) return info;  // a destination: only the status
+  if (!source_) {
+    // A destination: its status, why it failed, and its steps.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (s == MigrationStatus::kFailed && !incoming_error_.empty())
+      info["error-desc"] = incoming_error_;
+    if (incoming_steps_.is_array() && !incoming_steps_.empty())
+      info[kStepsMember] = incoming_steps_;
+    return info;
+  }
   const OutgoingStats st = source_->stats();
   info["total-time"] = st.total_time_ms;
   if (s != MigrationStatus::kSetup) info["setup-time"] = st.setup_time_ms;
   if (s == MigrationStatus::kActive || s == MigrationStatus::kCancelling)
     info["expected-downtime"] = st.expected_downtime_ms;
   if (s == MigrationStatus::kCompleted) info["downtime"] = st.downtime_ms;
-  if (s != MigrationStatus::kSetup) {
-    info["ram"] = {
-        {"transferred", st.transferred},
-        {"remaining", st.remaining},
-        {"total", st.total},
-        {"duplicate", st.duplicate},
-        {"skipped", 0},
-        {"normal", st.normal},
-        {"normal-bytes", st.normal * 4096},
-        {"dirty-pages-rate", st.dirty_pages_rate},
-        {"mbps", st.mbps},
-        {"dirty-sync-count", st.dirty_sync_count},
-        {"page-size", 4096},
-        {"pages-per-second", st.pages_per_second},
-        {"postcopy-requests", 0},
-        {"multifd-bytes", 0},
-    };
-  }
+  if (s != MigrationStatus::kSetup)
+    for (const auto& [name, counters] : st.live.items()) info[name] = counters;
   if (st.throttle_percent) info["cpu-throttle-percentage"] = st.throttle_percent;
   if (s == MigrationStatus::kFailed && !st.error.empty()) info["error-desc"] = st.error;
+  if (!st.steps.empty()) info[kStepsMember] = st.steps.to_json();
   return info;
 }
 
@@ -164,6 +160,10 @@ bool MigrationManager::set_parameters(const nlohmann::json& args, std::string* e
        [](auto& p, uint64_t v) { p.cpu_throttle_increment = static_cast<uint32_t>(v); }},
       {"max-cpu-throttle", 0, 99,
        [](auto& p, uint64_t v) { p.max_cpu_throttle = static_cast<uint32_t>(v); }},
+      {"connect-timeout", 1, 3600000, [](auto& p, uint64_t v) { p.connect_timeout_ms = v; }},
+      {"confirm-timeout", 1, 3600000, [](auto& p, uint64_t v) { p.confirm_timeout_ms = v; }},
+      // 0: the destination waits for GO as long as it takes.
+      {"handover-timeout", 0, 3600000, [](auto& p, uint64_t v) { p.handover_timeout_ms = v; }},
   };
   MigrationParameters next = parameters();
   for (const auto& [key, value] : args.items()) {
@@ -193,7 +193,10 @@ nlohmann::json MigrationManager::query_parameters() const {
           {"downtime-limit", p.downtime_limit_ms},
           {"cpu-throttle-initial", p.cpu_throttle_initial},
           {"cpu-throttle-increment", p.cpu_throttle_increment},
-          {"max-cpu-throttle", p.max_cpu_throttle}};
+          {"max-cpu-throttle", p.max_cpu_throttle},
+          {"connect-timeout", p.connect_timeout_ms},
+          {"confirm-timeout", p.confirm_timeout_ms},
+          {"handover-timeout", p.handover_timeout_ms}};
 }
 
 bool MigrationManager::set_capabilities(const nlohmann::json& list, std::string* error) {
@@ -217,6 +220,7 @@ bool MigrationManager::set_capabilities(const nlohmann::json& list, std::string*
     const bool state = item["state"];
     if (name == "auto-converge") next.auto_converge = state;
     else if (name == "events") next.events = state;
+    else if (name == "return-path") next.return_path = state;
     else {
       *error = "Capability '" + name + "' is not supported by ferry";
       return false;
@@ -230,7 +234,8 @@ bool MigrationManager::set_capabilities(const nlohmann::json& list, std::string*
 nlohmann::json MigrationManager::query_capabilities() const {
   const MigrationCapabilities c = capabilities();
   return nlohmann::json::array({{{"capability", "auto-converge"}, {"state", c.auto_converge}},
-                                {{"capability", "events"}, {"state", c.events}}});
+                                {{"capability", "events"}, {"state", c.events}},
+                                {{"capability", "return-path"}, {"state", c.return_path}}});
 }
 
 }  // namespace ferry

@@ -1,14 +1,18 @@
 // The source side of a migration, on its own thread:
-//   setup (connect, header, RAM setup) -> active (pre-copy passes until the
-//   expected downtime fits downtime-limit) -> stop-and-copy (the vCPU stops,
-//   the rest of RAM and every device) -> hand-over (READY / GO on the return
-//   path) -> completed. Any failure or a cancel before the hand-over resumes
-//   the vCPU when it was running.
+//   setup (connect, header, live handlers' setup) -> active (pre-copy passes
+//   until what all live handlers hold fits downtime-limit) -> stop-and-copy
+//   (the vCPU stops; the rest of every live handler; every device's state,
+//   snapshotted on the vCPU thread and sent from this one) -> hand-over
+//   (READY / GO on the return path, or none) -> completed.
+// Any failure or a cancel before GO resumes the vCPU when it was running.
+// This file names no handler and no device: it walks the VM's registry.
 #include <algorithm>
 
 #include "migration/format.h"
 #include "migration/migration_internal.h"
 #include "migration/state_codec.h"
+#include "migration/state_registry.h"
+#include "migration/stream_config.h"
 #include "vm/vm.h"
 
 namespace ferry {
@@ -23,16 +27,17 @@ constexpr uint64_t kIterateChunk = 8ull << 20;  // bytes per PART section
 constexpr double kThrottleTrigger = 0.5;
 // What is left for stop-and-copy when the guest barely dirties anything.
 constexpr uint64_t kSmallRemainder = 256 * 1024;
+constexpr int kPollMs = 50;  // how often a wait checks for a cancel
 
 int64_t ms_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
 
-void section_header(StreamWriter& out, uint8_t type, uint32_t id, const SaveVmEntry* e) {
+void section_header(StreamWriter& out, uint8_t type, uint32_t id, const StateEntry* e) {
   out.u8(type);
   out.u32(id);
   if (e) {
-    out.str(e->id);
+    out.str(e->name);
     out.u32(e->instance);
     out.u32(static_cast<uint32_t>(e->version));
   }
@@ -42,7 +47,284 @@ void section_footer(StreamWriter& out, uint32_t id) {
   out.u8(fmt::kFooter);
   out.u32(id);
 }
+
+// Which entries of the registry are live handlers / devices, with the
+// section id each travels under (its index in the registry).
+struct Section {
+  uint32_t id;
+  const StateEntry* entry;
+};
 }  // namespace
+
+// One outgoing migration over an open channel.
+class MigrationManager::Source::Run {
+ public:
+  Run(Source& source, Channel& channel)
+      : s_(source),
+        vm_(source.m_.vm_),
+        params_(source.m_.parameters()),
+        caps_(source.m_.capabilities()),
+        channel_(channel),
+        out_(channel) {
+    const auto& entries = vm_.state_registry().entries();
+    for (uint32_t id = 0; id < entries.size(); ++id)
+      (entries[id].live ? live_ : devices_).push_back({id, &entries[id]});
+  }
+
+  // True when the destination took the VM over.
+  bool execute() {
+    const bool ok = setup() && iterate() && stop_and_copy() && hand_over();
+    for (const Section& l : live_) l.entry->live->save_cleanup();
+    return ok;
+  }
+
+  bool paused = false;       // the vCPU was stopped for stop-and-copy
+  bool was_running = false;  // …and ran before
+
+ private:
+  bool cancelled() const { return s_.cancel_.load(); }
+  // Latches why the stream failed (a cancel is not a failure).
+  bool stream_failed() {
+    if (!cancelled()) s_.fail(out_.ok() ? std::string("migration stream failed") : out_.error());
+    return false;
+  }
+  uint64_t pending() const {
+    uint64_t sum = 0;
+    for (const Section& l : live_) sum += l.entry->live->pending_bytes();
+    return sum;
+  }
+  double mbps_since_active() const {
+    const double t = std::chrono::duration<double>(Clock::now() - active_start_).count();
+    return t < 1e-3 ? 0.0 : (out_.bytes_written() - active_bytes_) * 8.0 / t / 1e6;
+  }
+  // Copies every live handler's counters into what query-migrate shows.
+  void publish(const std::function<void(OutgoingStats&)>& more = nullptr) {
+    LiveLoopFigures f;
+    f.mbps = mbps_since_active();
+    f.dirty_sync_count = pass_ + 1;  // setup's harvest counts, as in QEMU
+    f.last_pass_seconds = last_pass_seconds_;
+    f.transferred = out_.bytes_written();
+    nlohmann::json live = nlohmann::json::object();
+    for (const Section& l : live_) live[std::string(l.entry->name)] = l.entry->live->query_stats(f);
+    s_.update([&](OutgoingStats& st) {
+      st.live = std::move(live);
+      if (more) more(st);
+    });
+  }
+
+  bool setup() {
+    confirm_ = channel_.has_return_path();
+    write_stream_start(out_, stream_config_of(vm_, confirm_,
+                                              static_cast<uint32_t>(params_.handover_timeout_ms)));
+    for (const Section& l : live_) {
+      section_header(out_, fmt::kSectionStart, l.id, l.entry);
+      l.entry->live->save_setup(out_);
+      section_footer(out_, l.id);
+    }
+    out_.flush();
+    if (!out_.ok() || cancelled()) return stream_failed();
+    active_start_ = Clock::now();
+    active_bytes_ = out_.bytes_written();
+    publish([&](OutgoingStats& st) { st.setup_time_ms = ms_since(st.start); });
+    s_.m_.emit_status(MigrationStatus::kActive);
+    return true;
+  }
+
+  // Pre-copy passes until the rest fits downtime-limit.
+  bool iterate() {
+    uint64_t current_limit = params_.max_bandwidth;
+    out_.set_rate_limit(current_limit);
+    uint64_t last_pending = ~0ull;
+    uint32_t throttle = 0;
+    for (;;) {
+      const Clock::time_point pass_start = Clock::now();
+      const uint64_t bytes_before = out_.bytes_written();
+      for (const Section& l : live_) {
+        LiveHandler::Progress p = LiveHandler::Progress::kMore;
+        while (p == LiveHandler::Progress::kMore) {
+          section_header(out_, fmt::kSectionPart, l.id, nullptr);
+          p = l.entry->live->save_iterate(out_, kIterateChunk);
+          section_footer(out_, l.id);
+          if (p == LiveHandler::Progress::kError || !out_.ok() || cancelled())
+            return stream_failed();
+          publish();
+          // A new max-bandwidth applies at once, as in QEMU.
+          const uint64_t limit = s_.m_.parameters().max_bandwidth;
+          if (limit != current_limit) {
+            current_limit = limit;
+            out_.set_rate_limit(limit);
+          }
+        }
+      }
+      out_.flush();
+      if (!out_.ok() || cancelled()) return stream_failed();
+      uint64_t dirtied = 0;
+      for (const Section& l : live_) {
+        l.entry->live->sync();
+        dirtied += l.entry->live->last_sync_dirty_bytes();
+      }
+      ++pass_;
+      last_pass_seconds_ =
+          std::max(1e-4, std::chrono::duration<double>(Clock::now() - pass_start).count());
+      const uint64_t sent = out_.bytes_written() - bytes_before;
+      // The link's speed: measured on passes long enough to tell, else the
+      // limit (or a generous guess for an idle guest).
+      double bandwidth = sent > (1u << 20) ? sent / last_pass_seconds_
+                         : current_limit   ? static_cast<double>(current_limit)
+                                           : 1e9;
+      if (current_limit) bandwidth = std::min(bandwidth, static_cast<double>(current_limit));
+      const uint64_t left = pending();
+      const double expected_ms = left / bandwidth * 1000.0;
+      publish([&](OutgoingStats& st) { st.expected_downtime_ms = static_cast<int64_t>(expected_ms); });
+      if (caps_.events) s_.m_.emit_pass(pass_);
+      // Stop the guest once the rest fits downtime-limit, but keep iterating
+      // while passes still shrink what is left a lot: the downtime then ends
+      // up far below the limit whenever the link outpaces the guest.
+      const bool fits = expected_ms <= static_cast<double>(s_.m_.parameters().downtime_limit_ms);
+      const bool shrinking = left < last_pending / 2 && left > kSmallRemainder;
+      if (left == 0 || (fits && !shrinking)) return true;
+      last_pending = left;
+      // auto-converge: slow the vCPU down step by step while it dirties
+      // faster than half of what the link carries.
+      if (caps_.auto_converge && pass_ >= 2 &&
+          static_cast<double>(dirtied) > kThrottleTrigger * static_cast<double>(sent)) {
+        throttle = throttle == 0 ? params_.cpu_throttle_initial
+                                 : std::min(params_.max_cpu_throttle,
+                                            throttle + params_.cpu_throttle_increment);
+        vm_.set_throttle_percent(throttle);
+        s_.update([&](OutgoingStats& st) { st.throttle_percent = throttle; });
+      }
+    }
+  }
+
+  bool stop_and_copy() {
+    downtime_start_ = Clock::now();
+    mark("stop-requested");
+    was_running = vm_.pause_for_migration();
+    paused = true;
+    mark("harts-stopped");
+    for (const Section& l : live_) {
+      section_header(out_, fmt::kSectionEnd, l.id, nullptr);
+      l.entry->live->save_complete(out_);
+      section_footer(out_, l.id);
+    }
+    mark("live-state-written");
+    // Device state is snapshotted into memory on the vCPU thread; the
+    // stream is written here, so a stalled peer can't hold the vCPU thread.
+    MemorySink snapshot;
+    std::vector<std::pair<uint64_t, uint64_t>> spans;  // per device: [begin, end)
+    vm_.run_on_vcpu([&] {
+      StreamWriter w(snapshot);
+      for (const Section& d : devices_) {
+        d.entry->device->pre_save();
+        const uint64_t begin = w.bytes_written();
+        save_state_fields(*d.entry->device, d.entry->version, w);
+        spans.emplace_back(begin, w.bytes_written());
+      }
+      w.flush();
+      if (!w.ok()) out_.set_error("device state: " + w.error());
+    });
+    mark("devices-snapshotted");
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      const auto [begin, end] = spans[i];
+      section_header(out_, fmt::kSectionFull, devices_[i].id, devices_[i].entry);
+      out_.u32(static_cast<uint32_t>(end - begin));
+      out_.bytes(snapshot.data.data() + begin, end - begin);
+      section_footer(out_, devices_[i].id);
+    }
+    out_.u8(fmt::kSectionEof);
+    out_.flush();
+    mark("stream-sent");
+    publish([](OutgoingStats& st) { st.expected_downtime_ms = 0; });
+    if (!out_.ok() || cancelled()) return stream_failed();
+    return true;
+  }
+
+  bool hand_over() {
+    if (!confirm_) {
+      // No way back (exec: without return-path, file:): the stream written
+      // in full is the hand-over; the destination runs at its end.
+      if (!channel_.finish()) {
+        s_.fail(channel_.error());
+        return false;
+      }
+      return finished();
+    }
+    // Wait for READY, within confirm-timeout, watching for a cancel.
+    const auto deadline = Clock::now() + std::chrono::milliseconds(params_.confirm_timeout_ms);
+    for (;;) {
+      if (cancelled()) return abort_destination();
+      const int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               deadline - Clock::now()).count();
+      if (left <= 0) {
+        s_.fail("the destination did not confirm within " +
+                std::to_string(params_.confirm_timeout_ms) + " ms (confirm-timeout)");
+        return abort_destination();
+      }
+      const int ready = channel_.wait_readable(static_cast<int>(std::min<int64_t>(left, kPollMs)));
+      if (ready != 0) break;
+    }
+    StreamReader reply(channel_);
+    const uint8_t message = reply.u8();
+    if (!reply.ok()) {
+      if (!cancelled()) s_.fail("the destination did not confirm the migration: " + reply.error());
+      return false;
+    }
+    if (message == fmt::kReturnFailed) {
+      const std::string reason = reply.str();
+      s_.fail("the destination could not load the migration: " + reason);
+      return false;
+    }
+    if (message != fmt::kReturnReady) {
+      s_.fail("unexpected message " + std::to_string(message) + " on the return path");
+      return abort_destination();
+    }
+    mark("confirmed");
+    if (cancelled()) return abort_destination();
+    // From here the destination owns the VM. A GO the kernel refused never
+    // left this host, so the source may still resume; once it is written,
+    // the source stays stopped for good (postmigrate): both never run.
+    out_.u8(fmt::kReturnGo);
+    out_.flush();
+    if (!out_.ok()) {
+      s_.fail("GO could not be sent to the destination: " + out_.error());
+      return false;
+    }
+    mark("go-sent");
+    return finished();
+  }
+
+  // Tells a destination that waits for GO that none will come (best effort).
+  bool abort_destination() {
+    StreamWriter w(channel_);
+    w.u8(fmt::kReturnAbort);
+    w.flush();
+    return false;
+  }
+
+  bool finished() {
+    s_.update([&](OutgoingStats& st) { st.downtime_ms = ms_since(downtime_start_); });
+    return true;
+  }
+
+  void mark(const char* step) {
+    s_.update([&](OutgoingStats& st) { st.steps.mark(step); });
+  }
+
+  Source& s_;
+  Vm& vm_;
+  const MigrationParameters params_;
+  const MigrationCapabilities caps_;
+  Channel& channel_;
+  StreamWriter out_;
+  std::vector<Section> live_, devices_;
+  bool confirm_ = false;
+  uint32_t pass_ = 0;
+  double last_pass_seconds_ = 1e-4;
+  Clock::time_point active_start_ = Clock::now();
+  uint64_t active_bytes_ = 0;
+  Clock::time_point downtime_start_;
+};
 
 MigrationManager::Source::Source(MigrationManager& m, MigrationUri uri, FdResolver fds,
                                  std::unique_ptr<Channel> opened)
@@ -61,7 +343,8 @@ void MigrationManager::Source::start() {
 
 void MigrationManager::Source::cancel() {
   cancel_.store(true);
-  if (Channel* c = channel_.load()) c->shutdown();
+  std::lock_guard<std::mutex> lock(channel_mutex_);
+  if (channel_) channel_->shutdown();
 }
 
 OutgoingStats MigrationManager::Source::stats() const {
@@ -76,8 +359,6 @@ void MigrationManager::Source::update(const std::function<void(OutgoingStats&)>&
   fn(stats_);
 }
 
-bool MigrationManager::Source::check_cancel() { return cancel_.load(); }
-
 void MigrationManager::Source::fail(const std::string& message) {
   update([&](OutgoingStats& s) {
     if (s.error.empty()) s.error = message;
@@ -86,15 +367,27 @@ void MigrationManager::Source::fail(const std::string& message) {
 
 void MigrationManager::Source::run() {
   Vm& vm = m_.vm_;
+  const MigrationParameters params = m_.parameters();
   std::string error;
+  OutgoingOptions opts;
+  opts.connect_timeout_ms = static_cast<int>(params.connect_timeout_ms);
+  opts.cancel = &cancel_;
+  opts.exec_return_path = m_.capabilities().return_path;
   std::unique_ptr<Channel> channel =
-      opened_ ? std::move(opened_) : open_outgoing(uri_, fds_, &error);
-  bool paused = false, was_running = false, ok = false;
+      opened_ ? std::move(opened_) : open_outgoing(uri_, fds_, &error, opts);
+  bool ok = false, paused = false, was_running = false;
   if (!channel) {
-    fail(error);
+    if (!cancel_.load()) fail(error);
   } else {
-    channel_.store(channel.get());
-    ok = run_stream(*channel, paused, was_running);
+    {
+      std::lock_guard<std::mutex> lock(channel_mutex_);
+      channel_ = channel.get();
+      if (cancel_.load()) channel->shutdown();
+    }
+    Run r(*this, *channel);
+    ok = r.execute();
+    paused = r.paused;
+    was_running = r.was_running;
   }
   const bool cancelled = cancel_.load() && !ok;
   vm.set_throttle_percent(0);
@@ -103,7 +396,10 @@ void MigrationManager::Source::run() {
   } else if (paused) {
     vm.resume_after_migration(was_running);
   }
-  channel_.store(nullptr);
+  {
+    std::lock_guard<std::mutex> lock(channel_mutex_);
+    channel_ = nullptr;
+  }
   channel.reset();
   update([&](OutgoingStats& s) {
     s.finished = true;
@@ -113,202 +409,6 @@ void MigrationManager::Source::run() {
   });
   m_.emit_status(ok ? MigrationStatus::kCompleted
                     : cancelled ? MigrationStatus::kCancelled : MigrationStatus::kFailed);
-}
-
-bool MigrationManager::Source::run_stream(Channel& channel, bool& paused, bool& was_running) {
-  Vm& vm = m_.vm_;
-  const MigrationParameters params = m_.parameters();
-  const MigrationCapabilities caps = m_.capabilities();
-  RamMigration ram(vm.board().ram(), [&vm](std::vector<uint64_t>& bits) { vm.sync_dirty_log(bits); });
-  SaveVm savevm;
-  savevm.add_live(&ram);
-  for (StateOwner* owner : vm.board().state_owners()) savevm.add_device(owner);
-  const auto& entries = savevm.entries();
-
-  StreamWriter out(channel);
-  uint64_t current_limit = params.max_bandwidth;
-  out.set_rate_limit(current_limit);
-  auto stream_failed = [&] {
-    if (cancel_.load()) return true;
-    fail(out.ok() ? std::string("migration stream failed") : out.error());
-    return true;
-  };
-
-  // --- setup ---
-  write_stream_header(out, vm);
-  for (uint32_t id = 0; id < entries.size(); ++id) {
-    if (!entries[id].live) continue;
-    section_header(out, fmt::kSectionStart, id, &entries[id]);
-    entries[id].live->save_setup(out);
-    section_footer(out, id);
-  }
-  out.flush();
-  if (!out.ok() || check_cancel()) return !stream_failed();
-  update([&](OutgoingStats& s) {
-    s.setup_time_ms = ms_since(s.start);
-    s.total = vm.board().ram().size();
-    s.remaining = ram.pending_bytes();
-    s.dirty_sync_count = 1;
-  });
-  m_.emit_status(MigrationStatus::kActive);
-
-  // --- iterate: pre-copy passes ---
-  uint32_t pass = 0;
-  uint32_t throttle = 0;
-  uint64_t last_pending = ~0ull;
-  const Clock::time_point active_start = Clock::now();
-  const uint64_t active_bytes = out.bytes_written();
-  // Throughput since pre-copy began: per-pass figures of tiny passes (an
-  // idle guest) would claim more than the link can carry.
-  auto mbps_since_active = [&] {
-    const double t = std::chrono::duration<double>(Clock::now() - active_start).count();
-    return t < 1e-3 ? 0.0 : (out.bytes_written() - active_bytes) * 8.0 / t / 1e6;
-  };
-  for (;;) {
-    const Clock::time_point pass_start = Clock::now();
-    const uint64_t bytes_before = out.bytes_written();
-    const uint64_t pages_before = ram.counters().normal_pages + ram.counters().zero_pages;
-    for (uint32_t id = 0; id < entries.size(); ++id) {
-      if (!entries[id].live) continue;
-      LiveHandler::Progress p = LiveHandler::Progress::kMore;
-      while (p == LiveHandler::Progress::kMore) {
-        section_header(out, fmt::kSectionPart, id, nullptr);
-        p = entries[id].live->save_iterate(out, kIterateChunk);
-        section_footer(out, id);
-        if (p == LiveHandler::Progress::kError || !out.ok() || check_cancel())
-          return !stream_failed();
-        update([&](OutgoingStats& s) {
-          s.transferred = out.bytes_written();
-          s.remaining = ram.pending_bytes();
-          s.duplicate = ram.counters().zero_pages;
-          s.normal = ram.counters().normal_pages;
-          s.mbps = mbps_since_active();
-        });
-        // A new max-bandwidth applies at once, as in QEMU.
-        const uint64_t limit = m_.parameters().max_bandwidth;
-        if (limit != current_limit) {
-          current_limit = limit;
-          out.set_rate_limit(limit);
-        }
-      }
-    }
-    out.flush();
-    if (!out.ok() || check_cancel()) return !stream_failed();
-    ram.sync();
-    ++pass;
-    const double seconds =
-        std::max(1e-4, std::chrono::duration<double>(Clock::now() - pass_start).count());
-    const uint64_t sent = out.bytes_written() - bytes_before;
-    // The link's speed: measured on passes long enough to tell, else the
-    // limit (or a generous guess for an idle guest).
-    double bandwidth = sent > (1u << 20) ? sent / seconds
-                       : current_limit ? static_cast<double>(current_limit)
-                                       : 1e9;
-    if (current_limit) bandwidth = std::min(bandwidth, static_cast<double>(current_limit));
-    const uint64_t downtime_limit_ms = m_.parameters().downtime_limit_ms;
-    const uint64_t dirtied = ram.counters().last_sync_dirty_pages;
-    const uint64_t pending = ram.pending_bytes();
-    const double expected_ms = pending / bandwidth * 1000.0;
-    const uint64_t pages = ram.counters().normal_pages + ram.counters().zero_pages - pages_before;
-    update([&](OutgoingStats& s) {
-      s.transferred = out.bytes_written();
-      s.remaining = pending;
-      s.duplicate = ram.counters().zero_pages;
-      s.normal = ram.counters().normal_pages;
-      s.dirty_sync_count = pass + 1;  // setup's harvest counts, as in QEMU
-      s.dirty_pages_rate = static_cast<uint64_t>(dirtied / seconds);
-      s.mbps = mbps_since_active();
-      s.pages_per_second = static_cast<uint64_t>(pages / seconds);
-      s.expected_downtime_ms = static_cast<int64_t>(expected_ms);
-    });
-    if (caps.events) m_.emit_pass(pass);
-    // Stop the guest once the rest fits downtime-limit, but keep iterating
-    // while passes still shrink what is left a lot: the downtime then ends
-    // up far below the limit whenever the link outpaces the guest.
-    const bool fits = expected_ms <= static_cast<double>(downtime_limit_ms);
-    const bool shrinking = pending < last_pending / 2 && pending > kSmallRemainder;
-    if (pending == 0 || (fits && !shrinking)) break;
-    last_pending = pending;
-    // auto-converge: slow the vCPU down step by step while it dirties
-    // faster than half of what the link carries.
-    if (caps.auto_converge && pass >= 2 &&
-        static_cast<double>(dirtied * kPageSize) > kThrottleTrigger * sent) {
-      throttle = throttle == 0 ? params.cpu_throttle_initial
-                               : std::min(params.max_cpu_throttle,
-                                          throttle + params.cpu_throttle_increment);
-      vm.set_throttle_percent(throttle);
-      update([&](OutgoingStats& s) { s.throttle_percent = throttle; });
-    }
-  }
-
-  // --- stop-and-copy ---
-  const Clock::time_point downtime_start = Clock::now();
-  was_running = vm.pause_for_migration();
-  paused = true;
-  for (uint32_t id = 0; id < entries.size(); ++id) {
-    if (!entries[id].live) continue;
-    section_header(out, fmt::kSectionEnd, id, nullptr);
-    entries[id].live->save_complete(out);
-    section_footer(out, id);
-  }
-  // Device state is read on the vCPU thread, serialized with monitor commands.
-  vm.run_on_vcpu([&] {
-    for (uint32_t id = 0; id < entries.size(); ++id) {
-      if (!entries[id].device) continue;
-      section_header(out, fmt::kSectionFull, id, &entries[id]);
-      save_state_fields(*entries[id].device, entries[id].version, out);
-      section_footer(out, id);
-    }
-  });
-  out.u8(fmt::kSectionEof);
-  out.flush();
-  update([&](OutgoingStats& s) {
-    s.transferred = out.bytes_written();
-    s.remaining = 0;
-    s.duplicate = ram.counters().zero_pages;
-    s.normal = ram.counters().normal_pages;
-    s.mbps = mbps_since_active();
-  });
-  if (!out.ok() || check_cancel()) return !stream_failed();
-
-  // --- hand-over ---
-  if (!await_handover(channel, out)) return false;
-  update([&](OutgoingStats& s) { s.downtime_ms = ms_since(downtime_start); });
-  return true;
-}
-
-bool MigrationManager::Source::await_handover(Channel& channel, StreamWriter& out) {
-  if (!channel.has_return_path()) {
-    // exec: and file: have no way back: the stream written in full counts.
-    if (!channel.finish()) {
-      fail(channel.error());
-      return false;
-    }
-    return true;
-  }
-  StreamReader reply(channel);
-  const uint8_t message = reply.u8();
-  if (!reply.ok()) {
-    if (!cancel_.load())
-      fail("the destination did not confirm the migration: " + reply.error());
-    return false;
-  }
-  if (message == fmt::kReturnFailed) {
-    const std::string reason = reply.str();
-    fail("the destination could not load the migration: " + reason);
-    return false;
-  }
-  if (message != fmt::kReturnReady) {
-    fail("unexpected message " + std::to_string(message) + " on the return path");
-    return false;
-  }
-  if (cancel_.load()) return false;
-  // From here the destination owns the VM: tell it to run. If this write
-  // fails, the destination never starts and the source stays paused
-  // (postmigrate); it can be continued by hand. Both never run at once.
-  out.u8(fmt::kReturnGo);
-  out.flush();
-  return true;
 }
 
 }  // namespace ferry

@@ -10,11 +10,12 @@ namespace ferry {
 
 namespace fmt = migration_format;
 
-RamMigration::RamMigration(GuestRam& ram, Harvest harvest)
-    : ram_(ram), harvest_(std::move(harvest)) {}
+RamMigration::RamMigration(GuestRam& ram, DirtyLogSync& dirty_log)
+    : ram_(ram), dirty_log_(dirty_log) {}
 
 bool RamMigration::save_setup(StreamWriter& out) {
-  harvest_(scratch_);  // from here on the dirty log catches every write
+  counters_ = Counters{};
+  dirty_log_.sync_dirty_log(scratch_);  // from here on the log catches every write
   pending_.assign(ram_.bitmap_words(), 0);
   pending_pages_ = 0;
   for (uint64_t page = 0; page < ram_.page_count(); ++page) {
@@ -32,6 +33,7 @@ bool RamMigration::save_setup(StreamWriter& out) {
 
 void RamMigration::send_page(StreamWriter& out, uint64_t index) {
   const uint64_t addr = ram_.base() + (index << kPageShift);
+  ++counters_.pass_pages;
   if (ram_.page_is_zero(index)) {
     out.u64(addr | fmt::kRamZero);
     ++counters_.zero_pages;
@@ -65,7 +67,7 @@ LiveHandler::Progress RamMigration::save_iterate(StreamWriter& out, uint64_t bud
 }
 
 void RamMigration::sync() {
-  harvest_(scratch_);
+  dirty_log_.sync_dirty_log(scratch_);
   uint64_t dirtied = 0;
   for (size_t i = 0; i < scratch_.size() && i < pending_.size(); ++i) {
     dirtied += static_cast<uint64_t>(__builtin_popcountll(scratch_[i]));
@@ -74,6 +76,8 @@ void RamMigration::sync() {
     pending_[i] |= scratch_[i];
   }
   counters_.last_sync_dirty_pages = dirtied;
+  counters_.last_pass_pages = counters_.pass_pages;
+  counters_.pass_pages = 0;
   cursor_ = 0;
 }
 
@@ -82,6 +86,35 @@ bool RamMigration::save_complete(StreamWriter& out) {
   while (save_iterate(out, ~0ull) == Progress::kMore) {
   }
   return out.ok();
+}
+
+nlohmann::json RamMigration::query_stats(const LiveLoopFigures& loop) const {
+  const double seconds = loop.last_pass_seconds > 1e-4 ? loop.last_pass_seconds : 1e-4;
+  return {
+      {"transferred", loop.transferred},
+      {"remaining", pending_bytes()},
+      {"total", ram_.size()},
+      {"duplicate", counters_.zero_pages},
+      {"skipped", 0},
+      {"normal", counters_.normal_pages},
+      {"normal-bytes", counters_.normal_pages * kPageSize},
+      {"dirty-pages-rate", static_cast<uint64_t>(counters_.last_sync_dirty_pages / seconds)},
+      {"mbps", loop.mbps},
+      {"dirty-sync-count", loop.dirty_sync_count},
+      {"page-size", kPageSize},
+      {"pages-per-second", static_cast<uint64_t>(counters_.last_pass_pages / seconds)},
+      {"postcopy-requests", 0},
+      {"multifd-bytes", 0},
+  };
+}
+
+bool RamMigration::load_setup() {
+  load_started_ = false;
+  // Pages the stream does not send are zero (kRamUnsentZero): drop what this
+  // side's own loader put into RAM.
+  for (uint64_t page = 0; page < ram_.page_count(); ++page)
+    if (ram_.ever_written(page)) ram_.fill_zero(ram_.base() + (page << kPageShift), kPageSize);
+  return true;
 }
 
 bool RamMigration::load(StreamReader& in, int /*version*/) {
@@ -116,8 +149,7 @@ bool RamMigration::load(StreamReader& in, int /*version*/) {
       // filled needs clearing.
       if (ram_.ever_written(index)) ram_.fill_zero(addr, kPageSize);
     } else if (flags == fmt::kRamPage) {
-      ram_.note_write(addr, kPageSize);
-      in.bytes(ram_.host_at(addr), kPageSize);
+      in.bytes(ram_.host_for_write(addr, kPageSize), kPageSize);
     } else {
       std::snprintf(msg, sizeof msg, "RAM record for 0x%" PRIx64 " has unknown flags 0x%" PRIx64,
                     addr, flags);

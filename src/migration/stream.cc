@@ -75,18 +75,25 @@ void StreamWriter::flush() {
   buffer_.clear();
 }
 
-StreamReader::StreamReader(Channel& channel) : channel_(channel) {}
+StreamReader::StreamReader(Channel& channel) : channel_(&channel) {}
+
+StreamReader::StreamReader(std::vector<uint8_t> data, std::string what)
+    : channel_(nullptr), what_(std::move(what)), buffer_(std::move(data)) {}
 
 bool StreamReader::fill() {
   if (!ok()) return false;
   if (pos_ < buffer_.size()) return true;
+  if (!channel_) {
+    fail(what_ + " ends early (the stream is corrupt)");
+    return false;
+  }
   buffer_.resize(kReadBuffer);
-  const ssize_t n = channel_.read_some(buffer_.data(), buffer_.size());
+  const ssize_t n = channel_->read_some(buffer_.data(), buffer_.size());
   if (n <= 0) {
     buffer_.clear();
     pos_ = 0;
     fail(n == 0 ? "the stream ended early (truncated, or the source went away)"
-                : channel_.error());
+                : channel_->error());
     return false;
   }
   buffer_.resize(static_cast<size_t>(n));
@@ -140,8 +147,9 @@ std::string StreamReader::str() {
 
 bool StreamReader::at_eof() {
   if (!ok() || pos_ < buffer_.size()) return false;
+  if (!channel_) return true;
   buffer_.resize(kReadBuffer);
-  const ssize_t n = channel_.read_some(buffer_.data(), buffer_.size());
+  const ssize_t n = channel_->read_some(buffer_.data(), buffer_.size());
   if (n <= 0) {
     buffer_.clear();
     return n == 0;

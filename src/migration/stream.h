@@ -58,6 +58,9 @@ class StreamWriter {
 class StreamReader {
  public:
   explicit StreamReader(Channel& channel);
+  // Reads a payload already in memory (a device's state taken off the wire);
+  // running past its end is an error naming `what`.
+  StreamReader(std::vector<uint8_t> data, std::string what);
 
   uint8_t u8();
   uint32_t u32();
@@ -68,7 +71,8 @@ class StreamReader {
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
-  Channel& channel() { return channel_; }
+  // The channel read from; null for an in-memory payload.
+  Channel* channel() { return channel_; }
   // Latches a message naming what is wrong (the first one wins).
   void fail(const std::string& message) {
     if (error_.empty()) error_ = message;
@@ -80,7 +84,8 @@ class StreamReader {
  private:
   bool fill();
 
-  Channel& channel_;
+  Channel* channel_;
+  std::string what_;  // in-memory payload: what it holds
   std::vector<uint8_t> buffer_;
   size_t pos_ = 0;
   uint64_t read_ = 0;

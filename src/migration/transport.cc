@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+
+#include "migration/exec_channel.h"
 
 namespace ferry {
 
@@ -48,73 +51,56 @@ bool fill_unix_address(const std::string& path, sockaddr_un& addr, std::string* 
   return true;
 }
 
-// A Channel to or from a child process running `sh -c COMMAND`.
-class ExecChannel : public FdChannel {
- public:
-  ExecChannel(int fd, pid_t pid, std::string command)
-      : FdChannel(fd, false, "exec:" + command), pid_(pid) {}
-  ~ExecChannel() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
+// connect() that gives up after the deadline or when cancelled. Returns 0 or
+// an errno value (ETIMEDOUT, ECANCELED).
+int connect_bounded(int fd, const sockaddr* addr, socklen_t len, const OutgoingOptions& opts) {
+  const int flags = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  int err = 0;
+  if (connect(fd, addr, len) != 0) {
+    err = errno;
+    if (err == EINPROGRESS || err == EAGAIN) {
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::milliseconds(opts.connect_timeout_ms);
+      for (;;) {
+        if (opts.cancel && opts.cancel->load()) {
+          err = ECANCELED;
+          break;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              deadline - std::chrono::steady_clock::now()).count();
+        if (opts.connect_timeout_ms > 0 && left <= 0) {
+          err = ETIMEDOUT;
+          break;
+        }
+        pollfd p{fd, POLLOUT, 0};
+        const int n = poll(&p, 1, 100);
+        if (n < 0 && errno != EINTR) {
+          err = errno;
+          break;
+        }
+        if (n > 0) {
+          socklen_t elen = sizeof err;
+          getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+          break;
+        }
+      }
     }
   }
-  bool finish() override {
-    close_fd_early();
-    int status = 0;
-    if (waitpid(pid_, &status, 0) < 0) return false;
-    pid_ = -1;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      set_error(description() + " exited with status " +
-                std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
-      return false;
-    }
-    return true;
-  }
-
- private:
-  // Gives the child end-of-file while the channel keeps a valid descriptor.
-  void close_fd_early() {
-    const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null_fd >= 0) {
-      dup2(null_fd, fd());
-      close(null_fd);
-    }
-  }
-  pid_t pid_;
-};
-
-std::unique_ptr<Channel> spawn_exec(const std::string& command, bool child_reads,
-                                    std::string* error) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    *error = "pipe failed: " + errno_text();
-    return nullptr;
-  }
-  const pid_t pid = fork();
-  if (pid < 0) {
-    *error = "fork failed: " + errno_text();
-    close(fds[0]);
-    close(fds[1]);
-    return nullptr;
-  }
-  if (pid == 0) {
-    // Child: stdin (source) or stdout (destination) is the pipe.
-    if (child_reads) dup2(fds[0], 0);
-    else dup2(fds[1], 1);
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  const int ours = child_reads ? fds[1] : fds[0];
-  close(child_reads ? fds[0] : fds[1]);
-  return std::make_unique<ExecChannel>(ours, pid, command);
+  fcntl(fd, F_SETFL, flags);
+  return err;
 }
 
-int connect_tcp(const std::string& host, const std::string& port, std::string* error) {
+std::string connect_error_text(int err, const OutgoingOptions& opts) {
+  if (err == ETIMEDOUT && opts.connect_timeout_ms > 0)
+    return "no connection within " + std::to_string(opts.connect_timeout_ms) +
+           " ms (connect-timeout)";
+  if (err == ECANCELED) return "cancelled";
+  return std::strerror(err);
+}
+
+int connect_tcp(const std::string& host, const std::string& port, const OutgoingOptions& opts,
+                std::string* error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -129,8 +115,9 @@ int connect_tcp(const std::string& host, const std::string& port, std::string* e
   for (addrinfo* ai = res; ai; ai = ai->ai_next) {
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) continue;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
-    last = errno_text();
+    const int err = connect_bounded(fd, ai->ai_addr, ai->ai_addrlen, opts);
+    if (err == 0) break;
+    last = connect_error_text(err, opts);
     close(fd);
     fd = -1;
   }
@@ -270,10 +257,10 @@ std::optional<MigrationUri> parse_migration_uri(const std::string& uri, std::str
 }
 
 std::unique_ptr<Channel> open_outgoing(const MigrationUri& uri, const FdResolver& fds,
-                                       std::string* error) {
+                                       std::string* error, const OutgoingOptions& opts) {
   switch (uri.kind) {
     case MigrationUri::Kind::kTcp: {
-      const int fd = connect_tcp(uri.host, uri.port, error);
+      const int fd = connect_tcp(uri.host, uri.port, opts, error);
       if (fd < 0) return nullptr;
       return std::make_unique<FdChannel>(fd, true, uri.text);
     }
@@ -281,15 +268,20 @@ std::unique_ptr<Channel> open_outgoing(const MigrationUri& uri, const FdResolver
       sockaddr_un addr;
       if (!fill_unix_address(uri.path, addr, error)) return nullptr;
       const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        *error = "could not connect to unix:" + uri.path + ": " + errno_text();
+      const int err = fd < 0 ? errno
+                             : connect_bounded(fd, reinterpret_cast<sockaddr*>(&addr),
+                                               sizeof addr, opts);
+      if (err != 0) {
+        *error = "could not connect to unix:" + uri.path + ": " + connect_error_text(err, opts);
         if (fd >= 0) close(fd);
         return nullptr;
       }
       return std::make_unique<FdChannel>(fd, true, uri.text);
     }
     case MigrationUri::Kind::kExec:
-      return spawn_exec(uri.command, true, error);
+      return spawn_exec(uri.command,
+                        opts.exec_return_path ? ExecDirection::kBoth : ExecDirection::kToChild,
+                        error);
     case MigrationUri::Kind::kFd: {
       const int fd = resolve_fd(uri, fds, error);
       if (fd < 0) return nullptr;
@@ -355,7 +347,7 @@ std::unique_ptr<IncomingEndpoint> open_incoming(const MigrationUri& uri, const F
       return std::make_unique<SocketEndpoint>(fd, uri.text, uri.path);
     }
     case MigrationUri::Kind::kExec: {
-      auto ch = spawn_exec(uri.command, false, error);
+      auto ch = spawn_exec(uri.command, ExecDirection::kFromChild, error);
       if (!ch) return nullptr;
       return std::make_unique<ReadyEndpoint>(std::move(ch), uri.text);
     }

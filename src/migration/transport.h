@@ -3,7 +3,8 @@
 //   tcp:HOST:PORT   a TCP connection (HOST may be [v6]); return path
 //   unix:PATH       a UNIX stream socket; return path
 //   exec:COMMAND    the stream goes to COMMAND's stdin (source) or comes from
-//                   its stdout (destination), run with /bin/sh -c; no return path
+//                   its stdout (destination), run with /bin/sh -c; a return path
+//                   (the command's stdout) only with the return-path capability
 //   fd:N | fd:NAME  an open descriptor (a number, or a name given to `getfd`);
 //                   return path when it is a socket
 //   file:PATH       a file written (source) or read (destination); no return path
@@ -36,9 +37,15 @@ std::optional<MigrationUri> parse_migration_uri(const std::string& uri, std::str
 // Turns "fd:NAME" into a descriptor the caller then owns (-1 when unknown).
 using FdResolver = std::function<int(const std::string& name)>;
 
+struct OutgoingOptions {
+  int connect_timeout_ms = 0;                // 0: no deadline
+  const std::atomic<bool>* cancel = nullptr;  // checked while connecting
+  bool exec_return_path = false;              // exec: reads the command's stdout back
+};
+
 // Source side: connects / opens. nullptr with *error on failure.
 std::unique_ptr<Channel> open_outgoing(const MigrationUri& uri, const FdResolver& fds,
-                                       std::string* error);
+                                       std::string* error, const OutgoingOptions& opts = {});
 
 // Destination side: a listening socket (tcp/unix) or a ready source
 // (exec/fd/file). accept() blocks until a peer connects, `stop` turns true

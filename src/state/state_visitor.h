@@ -6,6 +6,14 @@
 // added in a later version of a section is tagged with `since`; when a stream of an
 // older version is loaded, the field keeps its reset value.
 //
+// Beyond plain fields:
+//   - struct_array(): a table of structures (a virtqueue's rings, a list of
+//     entries) whose count travels and is bounded before anything is allocated;
+//   - subsection(): an optional part, sent only when `needed` (QEMU's rule), so
+//     a field added later does not break loading an older stream: a stream
+//     without the subsection loads (the fields keep their values), a stream
+//     with a subsection this build does not know is refused by name.
+//
 // Visitors latch errors (a bad length, a truncated stream) and keep going; callers
 // check `ok()` once at the end.
 #pragma once
@@ -45,6 +53,50 @@ class StateVisitor {
     visit_one(name, value);
   }
 
+  // A variable number (at most `max_count`) of structures, each described by
+  // `each(visitor, element)`. Loading resizes `items` to the count read.
+  template <typename T, typename Fn>
+  void struct_array(std::string_view name, std::vector<T>& items, size_t max_count, Fn each) {
+    uint32_t count = static_cast<uint32_t>(items.size());
+    if (!begin_array(name, count, max_count, false)) return;
+    if (loading()) items.resize(count);
+    for (T& item : items) {
+      each(*this, item);
+      end_element();
+    }
+  }
+  // A fixed number of structures (e.g. one per interrupt source).
+  template <typename T, typename Fn>
+  void struct_array(std::string_view name, std::span<T> items, Fn each) {
+    uint32_t count = static_cast<uint32_t>(items.size());
+    if (!begin_array(name, count, items.size(), true)) return;
+    for (T& item : items) {
+      each(*this, item);
+      end_element();
+    }
+  }
+
+  // An optional part of the state: saved only when `needed`; when loading,
+  // `fn` runs only if the stream holds the subsection.
+  template <typename Fn>
+  void subsection(std::string_view name, bool needed, Fn fn) {
+    if (!begin_subsection(name, needed)) return;
+    fn(*this);
+    end_subsection();
+  }
+
+ protected:
+  // Saving writes `count`; loading reads it and checks it against
+  // `max_count` (or equality when `exact`). False: skip the elements.
+  virtual bool begin_array(std::string_view name, uint32_t& count, size_t max_count,
+                           bool exact) = 0;
+  // Saving: opens the subsection when `needed`. Loading: true when the
+  // stream's next item is this subsection.
+  virtual bool begin_subsection(std::string_view name, bool needed) = 0;
+  // Closes one array element / the subsection.
+  virtual void end_element() = 0;
+  virtual void end_subsection() = 0;
+
  private:
   void visit_one(std::string_view n, uint64_t& v) { u64(n, v); }
   void visit_one(std::string_view n, uint32_t& v) { u32(n, v); }
@@ -57,8 +109,15 @@ class StateVisitor {
   }
 };
 
-// A component whose state travels with the VM. Registered with the migration
-// core under `state_name()` and `state_version()`; the core knows nothing else.
+// A component whose state travels with the VM. The board registers it with
+// the VM's StateRegistry under `state_name()` and `state_version()`; the
+// migration core knows nothing else of it.
+//
+// Hooks (all on the vCPU thread, or while the VM is stopped):
+//   vm_state_changed  the VM stopped or started running: a device with I/O in
+//                     flight drains it on stop, before its state is saved;
+//   pre_save          just before the state is snapshotted;
+//   post_load         after a load, to rebuild anything derived from the fields.
 class StateOwner {
  public:
   virtual ~StateOwner() = default;
@@ -67,7 +126,8 @@ class StateOwner {
   // Oldest version this build can still load.
   virtual int state_min_version() const { return 1; }
   virtual void visit_state(StateVisitor& v) = 0;
-  // Called after a load, to rebuild anything derived from the fields.
+  virtual void vm_state_changed(bool /*running*/) {}
+  virtual void pre_save() {}
   virtual void post_load() {}
 };
 

@@ -40,7 +40,10 @@ Vm::Vm(const VmConfig& config, SerialBackend* serial, EventSink* events)
       serial_(serial),
       events_(events),
       board_(std::make_unique<VirtBoard>(board_config(config), serial,
-                                        static_cast<PowerControl&>(*this))) {}
+                                        static_cast<PowerControl&>(*this), registry_)),
+      ram_migration_(std::make_unique<RamMigration>(board_->ram(), *this)) {
+  registry_.add_live(*ram_migration_);
+}
 
 Vm::~Vm() { join(); }
 
@@ -96,24 +99,40 @@ void Vm::pause_vcpu(RunState new_state) {
   running_ = false;
   board_->clock().pause();
   state_ = new_state;
-  if (was_running) emit("STOP");
+  if (was_running) {
+    registry_.notify_run_state(false);
+    emit("STOP");
+  }
 }
 
 void Vm::resume_vcpu() {
   running_ = true;
   board_->clock().resume();
   state_ = RunState::kRunning;
+  registry_.notify_run_state(true);
   emit("RESUME");
+}
+
+void Vm::check_run_state_free(const char* command) const {
+  if (migration_holds_run_state_.load())
+    throw std::runtime_error(std::string("'") + command +
+                             "' is not allowed while a migration completes: the migration owns "
+                             "the VM's run state until it ends (migrate_cancel ends it)");
+  if (state_.load() == RunState::kInMigrate)
+    throw std::runtime_error(std::string("'") + command +
+                             "' is not allowed while an incoming migration is in progress");
 }
 
 void Vm::stop() {
   run_on_vcpu([this] {
+    if (migration_holds_run_state_.load()) check_run_state_free("stop");
     if (running_) pause_vcpu(RunState::kPaused);
   });
 }
 
 void Vm::cont() {
   run_on_vcpu([this] {
+    check_run_state_free("cont");
     switch (state_.load()) {
       case RunState::kRunning: return;
       case RunState::kInMigrate:
@@ -129,6 +148,7 @@ void Vm::cont() {
 
 void Vm::system_reset() {
   run_on_vcpu([this] {
+    check_run_state_free("system_reset");
     board_->reset();
     emit("RESET", {{"guest", false}, {"reason", "host-qmp-system-reset"}});
     if (state_ == RunState::kShutdown || state_ == RunState::kPostMigrate)
@@ -146,15 +166,18 @@ void Vm::quit() {
 }
 
 void Vm::sync_dirty_log(std::vector<uint64_t>& bits) {
+  // Between run slices no hart is storing: each drops its write TLB and the
+  // log is taken in one step.
   run_on_vcpu([this, &bits] {
-    board_->ram().harvest_dirty(bits);
     board_->hart().drop_write_tlb();
+    board_->ram().harvest_dirty(bits);
   });
 }
 
 bool Vm::pause_for_migration() {
   bool was_running = false;
   run_on_vcpu([this, &was_running] {
+    migration_holds_run_state_.store(true);
     was_running = running_;
     const RunState before = state_.load();
     pause_vcpu(RunState::kFinishMigrate);
@@ -165,6 +188,7 @@ bool Vm::pause_for_migration() {
 
 void Vm::resume_after_migration(bool was_running) {
   run_on_vcpu([this, was_running] {
+    migration_holds_run_state_.store(false);
     if (was_running && !running_) resume_vcpu();
     else if (!running_ && state_ == RunState::kFinishMigrate) state_ = RunState::kPaused;
   });
@@ -172,15 +196,16 @@ void Vm::resume_after_migration(bool was_running) {
 
 void Vm::finish_outgoing_migration() {
   run_on_vcpu([this] {
+    migration_holds_run_state_.store(false);
     if (running_) pause_vcpu(RunState::kPostMigrate);
     state_ = RunState::kPostMigrate;
   });
 }
 
-void Vm::finish_incoming_migration() {
-  run_on_vcpu([this] {
+void Vm::finish_incoming_migration(bool start) {
+  run_on_vcpu([this, start] {
     board_->update_timers();
-    if (config_.start_paused) {
+    if (config_.start_paused || !start) {
       state_ = RunState::kPaused;
     } else {
       resume_vcpu();

@@ -4,6 +4,10 @@
 //   running --guest poweroff--> shutdown      (any) --quit--> process ends
 //   inmigrate --incoming migration done--> running (or paused with -S)
 //
+// While a migration holds the run state (the source from stop-and-copy to
+// the end of the hand-over, a destination until its stream is loaded),
+// stop / cont / system_reset are refused with a message.
+//
 // Threads: the vCPU thread owns the board. Every other thread talks to it
 // through run_on_vcpu() (runs a function between two run slices or while the
 // VM is paused, and waits for it) or through the thread-safe entry points
@@ -22,12 +26,15 @@
 
 #include "board/virt_board.h"
 #include "devices/power_control.h"
+#include "memory/dirty_log_sync.h"
+#include "migration/ram_migration.h"
+#include "migration/state_registry.h"
 #include "vm/vm_config.h"
 #include "vm/vm_control.h"
 
 namespace ferry {
 
-class Vm : public VmControl, private PowerControl {
+class Vm : public VmControl, public DirtyLogSync, private PowerControl {
  public:
   // Instructions per run slice: bounds the latency of pause requests, timer
   // interrupts and serial input.
@@ -68,22 +75,28 @@ class Vm : public VmControl, private PowerControl {
   void resume_vcpu();
 
   // --- migration support (called from the migration threads) ---
-  // Takes the dirty log into `bits` and makes the vCPU drop its write TLB,
-  // atomically with respect to guest execution.
-  void sync_dirty_log(std::vector<uint64_t>& bits);
-  // Stops the vCPU for stop-and-copy; returns whether it was running.
+  // DirtyLogSync: takes the dirty log and makes every hart drop its write
+  // TLB, atomically with respect to guest execution.
+  void sync_dirty_log(std::vector<uint64_t>& bits) override;
+  // Stops the vCPU for stop-and-copy and holds the run state until
+  // resume_after_migration / finish_outgoing_migration; returns whether the
+  // VM was running.
   bool pause_for_migration();
   // After a failed or cancelled migration: back to running if it was.
   void resume_after_migration(bool was_running);
   // The source handed the VM over: it stays stopped ("postmigrate").
   void finish_outgoing_migration();
-  // The destination has loaded the VM: run it, or wait for `cont` with -S.
-  void finish_incoming_migration();
+  // The destination has loaded the VM. `start`: run it (or wait for `cont`
+  // with -S). Otherwise it stays paused with its state loaded, for the
+  // operator to `cont` (the hand-over did not complete; see docs/migration.md).
+  void finish_incoming_migration(bool start);
   // auto-converge: the vCPU sleeps `percent` of its time (0 = off).
   void set_throttle_percent(uint32_t percent) { throttle_percent_.store(percent); }
   uint32_t throttle_percent() const { return throttle_percent_.load(); }
 
   VirtBoard& board() { return *board_; }
+  // Everything that migrates, registered as the VM was built.
+  const StateRegistry& state_registry() const { return registry_; }
   const VmConfig& config() const { return config_; }
   EventSink* events() { return events_; }
 
@@ -93,6 +106,8 @@ class Vm : public VmControl, private PowerControl {
   void request_reset() override;
 
   void vcpu_main();
+  // Throws when a migration holds the run state.
+  void check_run_state_free(const char* command) const;
   void run_posted_work();
   void feed_serial_input();
   void handle_power_requests();
@@ -102,7 +117,10 @@ class Vm : public VmControl, private PowerControl {
   VmConfig config_;
   SerialBackend* serial_;
   EventSink* events_;
+  StateRegistry registry_;
   std::unique_ptr<VirtBoard> board_;
+  std::unique_ptr<RamMigration> ram_migration_;
+  std::atomic<bool> migration_holds_run_state_{false};
   std::function<void(int)> exit_handler_;
 
   std::atomic<RunState> state_{RunState::kPrelaunch};

@@ -24,6 +24,7 @@ class MemoryChannel : public ferry::Channel {
     pos_ += n;
     return static_cast<ssize_t>(n);
   }
+  int wait_readable(int) override { return 1; }
   bool has_return_path() const override { return false; }
   void shutdown() override {}
   std::string error() const override { return "read error"; }

@@ -73,13 +73,15 @@ bool wait_for(const std::function<bool()>& cond, double seconds = 30) {
 struct Incoming {
   Incoming(Vm& dst, const std::string& uri) : manager(dst, nullptr) {
     started = manager.start_incoming(uri, nullptr,
-                                     [this](bool ok, const std::string& m) {
+                                     [this](IncomingOutcome o, const std::string& m) {
                                        message = m;
-                                       result = ok ? 1 : 2;
+                                       result = o == IncomingOutcome::kStarted ? 1
+                                                : o == IncomingOutcome::kFailed ? 2
+                                                                                : 3;
                                      },
                                      &error);
   }
-  // 1 = loaded, 2 = failed, 0 = timed out.
+  // 1 = loaded, 2 = failed, 3 = loaded but not handed over, 0 = timed out.
   int wait() {
     wait_for([this] { return result.load() != 0; });
     return result.load();

@@ -60,6 +60,19 @@ class RecordingVisitor : public StateVisitor {
   const std::vector<StateEntry>& entries() const { return entries_; }
   const std::string& error() const { return error_; }
 
+ protected:
+  // An array's count and a subsection's presence are recorded as entries.
+  bool begin_array(std::string_view n, uint32_t& count, size_t, bool) override {
+    scalar(n, Kind::kU32, count);
+    return true;
+  }
+  bool begin_subsection(std::string_view n, bool needed) override {
+    scalar(n, Kind::kBool, needed ? 1 : 0);
+    return needed;
+  }
+  void end_element() override {}
+  void end_subsection() override {}
+
  private:
   using Kind = StateEntry::Kind;
   void scalar(std::string_view n, Kind k, uint64_t v) {
@@ -114,6 +127,25 @@ class ReplayingVisitor : public StateVisitor {
   bool ok() const { return error_.empty(); }
   bool all_consumed() const { return pos_ == entries_.size(); }
   const std::string& error() const { return error_; }
+
+ protected:
+  bool begin_array(std::string_view n, uint32_t& count, size_t max_count, bool exact) override {
+    const StateEntry* e = next(n, Kind::kU32);
+    if (!e) return false;
+    if (exact ? e->values[0] != max_count : e->values[0] > max_count) {
+      fail(std::string(n) + ": " + std::to_string(e->values[0]) + " elements, expected " +
+           (exact ? "" : "at most ") + std::to_string(max_count));
+      return false;
+    }
+    count = static_cast<uint32_t>(e->values[0]);
+    return true;
+  }
+  bool begin_subsection(std::string_view n, bool) override {
+    const StateEntry* e = next(n, Kind::kBool);
+    return e && e->values[0] != 0;
+  }
+  void end_element() override {}
+  void end_subsection() override {}
 
  private:
   using Kind = StateEntry::Kind;
