@@ -294,6 +294,17 @@ std::string format_info_migrate(const QmpJson& info, const QmpJson& capabilities
     out += printf_string("cpu throttle percentage: %" PRIu64 "\n",
                          u64(info, "cpu-throttle-percentage"));
   }
+  // ferry's own: when each step of the pause happened.
+  const auto steps = info.find("ferry-downtime-steps");
+  if (steps != info.end() && steps->is_array() && !steps->empty()) {
+    out += "downtime steps:";
+    for (const auto& step : *steps) {
+      if (!step.is_object() || !step.contains("step") || !step["step"].is_string()) continue;
+      out += printf_string(" %s +%0.3f ms", step["step"].get<std::string>().c_str(),
+                           number(step, "ms"));
+    }
+    out += "\n";
+  }
   return out;
 }
 

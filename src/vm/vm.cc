@@ -124,6 +124,9 @@ void Vm::check_run_state_free(const char* command) const {
 }
 
 void Vm::stop() {
+  // Checked here too, so the answer comes at once even while the vCPU
+  // thread is busy snapshotting for the migration.
+  if (migration_holds_run_state_.load()) check_run_state_free("stop");
   run_on_vcpu([this] {
     if (migration_holds_run_state_.load()) check_run_state_free("stop");
     if (running_) pause_vcpu(RunState::kPaused);
@@ -131,6 +134,7 @@ void Vm::stop() {
 }
 
 void Vm::cont() {
+  check_run_state_free("cont");
   run_on_vcpu([this] {
     check_run_state_free("cont");
     switch (state_.load()) {
@@ -147,6 +151,7 @@ void Vm::cont() {
 }
 
 void Vm::system_reset() {
+  check_run_state_free("system_reset");
   run_on_vcpu([this] {
     check_run_state_free("system_reset");
     board_->reset();

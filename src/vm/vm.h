@@ -95,8 +95,10 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   uint32_t throttle_percent() const { return throttle_percent_.load(); }
 
   VirtBoard& board() { return *board_; }
-  // Everything that migrates, registered as the VM was built.
+  // Everything that migrates, registered as the VM was built. More may be
+  // registered only before start().
   const StateRegistry& state_registry() const { return registry_; }
+  StateRegistry& state_registry() { return registry_; }
   const VmConfig& config() const { return config_; }
   EventSink* events() { return events_; }
 
