@@ -429,6 +429,40 @@ class Transports(MigrationTestCase):
         dst = self.destination(f"exec:cat {stream}")
         self.finish("checksum", src, dst)
 
+    def exec_into_listener(self, return_path):
+        """The source pipes its stream through exec: into a relay that
+        connects to the destination's tcp: listener."""
+        relay = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
+        src = self.source()
+        uri = self.tcp_uri()
+        dst = self.destination(uri)
+        wait_listening(uri, dst)
+        if return_path:
+            src.qmp.command("migrate-set-capabilities",
+                            capabilities=[{"capability": "return-path", "state": True}])
+        self.delay("checksum", 0.2)
+        port = uri.rsplit(":", 1)[1]
+        info = self.migrate(src, f"exec:python3 {relay} {port}" + (" --both" if return_path else ""))
+        return src, dst, info
+
+    def test_exec_one_way_into_a_tcp_listener(self):
+        # No way back: the source says so in the stream, and the destination
+        # runs at its end instead of waiting for a GO that can't come.
+        src, dst, info = self.exec_into_listener(return_path=False)
+        if not IS_QEMU:
+            steps = [s["step"] for s in info.get("ferry-downtime-steps", [])]
+            self.assertNotIn("confirmed", steps)
+        self.finish("checksum", src, dst)
+
+    def test_exec_with_return_path_into_a_tcp_listener(self):
+        # The command's stdout carries READY back and GO goes out.
+        src, dst, info = self.exec_into_listener(return_path=True)
+        if not IS_QEMU:
+            steps = [s["step"] for s in info.get("ferry-downtime-steps", [])]
+            self.assertIn("confirmed", steps)
+            self.assertIn("go-sent", steps)
+        self.finish("checksum", src, dst)
+
     @unittest.skipIf(IS_QEMU, "QEMU 7.2 has no file: migration transport")
     def test_file(self):
         src = self.source()
@@ -740,6 +774,34 @@ class Errors(MigrationTestCase):
         self.assertNotEqual(rc, 0)
         self.assertEqual(dst.output(), b"", "the destination ran a half-migrated guest")
         return src
+
+    def test_cancel_unblocks_an_exec_child_that_stopped_reading(self):
+        # The child never reads: the source blocks writing into a full pipe.
+        # migrate_cancel must end it at once, and the guest runs on.
+        src = self.source()
+        marker = os.path.join(self.tmp, "child.pid")
+        src.qmp.command("migrate", uri=f"exec:echo $$ > {marker}; exec sleep 600")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            info = src.migration()
+            if info.get("status") == "active" and os.path.exists(marker):
+                break
+            time.sleep(0.05)
+        start = time.monotonic()
+        src.qmp.command("migrate_cancel")
+        info = wait_migration(src, 10)
+        self.assertEqual(info["status"], "cancelled", info)
+        self.assertLess(time.monotonic() - start, 2.0)
+        self.assertEqual(src.run_state(), "running")
+        with open(marker) as f:
+            pid = int(f.read())
+        deadline = time.monotonic() + 5
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(os.path.exists(f"/proc/{pid}"), "the exec: child still runs")
+        self.assertEqual(src.wait(timeout=180), 0, src.stderr_text())
+        self.assertEqual(src.output().decode(errors="replace"),
+                         reference("checksum")[0].decode(errors="replace"))
 
     def test_cancel_then_source_finishes(self):
         src = self.cancel_mid_way()
