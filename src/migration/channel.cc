@@ -58,11 +58,29 @@ bool FdChannel::write_all(const uint8_t* data, size_t len) {
   return true;
 }
 
+namespace {
+// Bulk mode: how long a read waits for a full batch before it takes what
+// has arrived. ppoll's timer is precise; SO_RCVTIMEO would round it up to
+// the kernel's tick (4 ms at HZ=250), which showed up as downtime when the
+// last pre-copy read waited for data that was not coming.
+constexpr long kBulkWaitNs = 300'000;
+}  // namespace
+
 ssize_t FdChannel::read_some(uint8_t* data, size_t len) {
   for (;;) {
-    const ssize_t n = ::read(fd_, data, len);
+    if (bulk_) {
+      // Readable once SO_RCVLOWAT bytes are queued (or at end of stream);
+      // otherwise, after the wait, take what is there.
+      pollfd p{fd_, POLLIN, 0};
+      const timespec wait{0, kBulkWaitNs};
+      if (ppoll(&p, 1, &wait, nullptr) < 0 && errno != EINTR) {
+        set_error(std::string("waiting on ") + description_ + " failed: " + std::strerror(errno));
+        return -1;
+      }
+    }
+    const ssize_t n = bulk_ ? ::recv(fd_, data, len, MSG_DONTWAIT) : ::read(fd_, data, len);
     if (n < 0 && errno == EINTR) continue;
-    // Bulk mode's receive timeout expired with nothing to read yet.
+    // Bulk mode: nothing has arrived yet.
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && bulk_) continue;
     if (n < 0) set_error(std::string("read from ") + description_ + " failed: " + std::strerror(errno));
     return n;
@@ -71,12 +89,10 @@ ssize_t FdChannel::read_some(uint8_t* data, size_t len) {
 
 void FdChannel::set_bulk_receive(bool on) {
   if (on == bulk_) return;
-  // A socket read then returns once 256 KiB are there, or after 1 ms with
-  // what has arrived; pipes and files ignore both options.
+  // Wake the reader only for 256 KiB batches; sockets only (pipes and files
+  // refuse the option and stay as they are).
   const int lowat = on ? 256 * 1024 : 1;
-  timeval timeout{0, on ? 1000 : 0};
   if (setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) != 0) return;
-  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   bulk_ = on;
 }
 
