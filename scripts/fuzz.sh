@@ -61,6 +61,6 @@ if [ "$rc" -ne 0 ] || [ -n "$artifacts" ]; then
   done
   exit 1
 fi
-grep -E '^(INFO: seed corpus|#[0-9]+ +(INITED|DONE))|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|^Done ' \
+grep -E '^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|DONE))|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|^Done ' \
   "$log" || tail -n 10 "$log"
 echo "fuzz.sh: no crash in ${FUZZ_SECONDS} s"
