@@ -12,6 +12,7 @@ exit 77  nothing failed but some tests were skipped (ctest's SKIP_RETURN_CODE:
 A tool the tests need (qemu-system-riscv64, the firmware) is not a reason to
 skip: the tests fail when it is missing.
 """
+import os
 import sys
 import unittest
 
@@ -23,6 +24,7 @@ def main(argv):
         print(f"usage: {argv[0]} MODULE", file=sys.stderr)
         return 2
     name = argv[1]
+    sys.path.insert(0, os.getcwd())  # as `python3 -m unittest` does: modules in the cwd
     # An import error becomes a test that fails (unittest's _FailedTest).
     suite = unittest.TestLoader().loadTestsFromName(name)
     result = unittest.TextTestRunner(verbosity=2).run(suite)
