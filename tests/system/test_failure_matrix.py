@@ -25,8 +25,8 @@ never through sleeps or byte counts):
   after-eof      the destination has the whole stream and said READY; the
                  relay holds READY (the first byte destination -> source)
   confirm-lost   READY is dropped; the connection stays open
-  go-lost        GO (the first byte source -> destination after READY) is
-                 dropped; the connection stays open
+  go-lost        GO (the source's first byte after the destination's READY)
+                 is dropped; the connection stays open
   after-go       the destination's RESUME event (GO went through)
 
 What fails:
@@ -96,9 +96,14 @@ Left out of the matrix (physically meaningless or identical to a case in it):
                          is a paused process, a normal run
   none elsewhere         a migration without a failure (test_migration.py)
 
+The expected outcomes are the guarantees of docs/migration.md ("Hand-over
+and its guarantees").
+
 Besides the matrix: the three hand-over timeouts are parameters with their
-defaults, and `cont`, `stop` and `system_reset` are refused on the source
-during stop-and-copy and during the hand-over.
+defaults; `cont`, `stop` and `system_reset` are refused on the source during
+stop-and-copy and the hand-over (and `cont`, `system_reset` on a destination
+still receiving); ABORT reaches a destination that waits for GO without a
+deadline.
 """
 import contextlib
 import os
@@ -129,9 +134,10 @@ PRECOPY_BANDWIDTH = 64_000_000   # bytes/s: the 64 MiB first pass lasts about 1 
 RELAY_PACE = 64_000_000          # bytes/s the relay forwards on the way to stop-and-copy
 STALL_S = 1.2                    # a SIGSTOP's length when no event ends it (> the monitor bound)
 SETTLE_S = 15.0                  # deadline for what the timeouts must bring about
+CANCEL_S = 3.0                   # deadline for migrate_cancel to take effect
 MONITOR_BOUND_S = 1.0
 
-READY, GO, FAILED = 0x01, 0x02, 0x03
+READY, GO, FAILED, ABORT = 0x01, 0x02, 0x03, 0x04
 
 # --- the matrix -------------------------------------------------------------------------
 
@@ -268,8 +274,8 @@ class Relay:
     destination's -incoming port, forwarding both directions.
 
     It knows the hand-over protocol (docs/migration-format.md): the first
-    byte destination -> source is READY (or FAILED), the first byte source
-    -> destination after READY went through is GO. `ready` = "pass" | "hold"
+    byte destination -> source is READY (or FAILED); the source's first byte
+    after that is GO or ABORT (`after_ready`). `ready` = "pass" | "hold"
     (until release()) | "drop"; `go` = "pass" | "drop". After a drop the
     connection stays open: an end of either side is not passed on. With
     `block_accept` the accept queue is kept full until release(), so the
@@ -295,7 +301,6 @@ class Relay:
         self.go_forwarded = threading.Event()
         self.first_reply = None
         self.after_ready = None
-        self.ready_forwarded = False
         self.keep_open = False
         self.rate = None
         self._paced = 0
@@ -418,15 +423,15 @@ class Relay:
                 if not data:
                     break
                 go = False
-                if self.ready_forwarded and self.after_ready is None:
+                if self.ready_seen.is_set() and self.after_ready is None:
                     self.after_ready = data[0]  # GO, or the source's ABORT
-                if self.after_ready == GO and not self.go_seen.is_set():
-                    self.go_seen.set()
-                    if self.go_mode == "drop":
-                        self.keep_open = True
-                        data = data[1:]
-                    else:
+                    if data[0] == GO:
+                        self.go_seen.set()
                         go = True
+                if go and self.go_mode == "drop":
+                    self.keep_open = True
+                    data = data[1:]
+                    go = False
                 if not self._wait(self.forward_open):
                     return
                 self._pace_wait(len(data))
@@ -465,14 +470,12 @@ class Relay:
                     first = False
                     self.first_reply = data[0]
                     if data[0] == READY:
-                        self.ready_seen.set()
+                        self.ready_seen.set()  # before the source can answer
                         if self.ready_mode == "hold" and not self._hold_ready():
                             break  # READY is lost with the connection
                         if self.ready_mode == "drop":
                             self.keep_open = True
                             data = data[1:]
-                        else:
-                            self.ready_forwarded = True  # before the source can answer with GO
                 if data:
                     self.src.sendall(data)
         except (OSError, AttributeError):
@@ -691,7 +694,8 @@ class MigrationFailures(unittest.TestCase):
         if state == "dead":
             self.assertIn("src", self.killed)
             return "dead"
-        info = wait_migration(self.src, SETTLE_S)
+        # migrate_cancel unblocks the source at once, whatever it waits for.
+        info = wait_migration(self.src, CANCEL_S if failure == "cancel" else SETTLE_S)
         if state == "any":
             state = "postmigrate" if info["status"] == "completed" else "running"
         if state == "running":
@@ -846,17 +850,23 @@ class HandOver(MigrationFailures):
         reply = src.qmp.cmd("migrate-set-parameters", {"confirm-timeout": "soon"})
         self.assertIn("error", reply, reply)
 
+    def assert_refused(self, vmm, commands, state, where):
+        for command in commands:
+            reply = vmm.qmp.cmd(command)
+            self.assertIn("error", reply, f"{vmm.name}: {command} during {where}: {reply}")
+            self.assertTrue(reply["error"].get("desc"), reply)
+        self.assertEqual(vmm.run_state(), state, f"{vmm.name} during {where}")
+
     def assert_run_state_refused(self, where):
-        for command in ("cont", "stop", "system_reset"):
-            reply = self.src.qmp.cmd(command)
-            self.assertIn("error", reply, f"{command} during {where}: {reply}")
-        self.assertEqual(self.src.run_state(), "finish-migrate", where)
+        self.assert_refused(self.src, ("cont", "stop", "system_reset"), "finish-migrate", where)
 
     def test_run_state_commands_refused_during_stop_and_copy_and_hand_over(self):
         self.start("stop-and-copy")
         self.relay.ready_mode = "hold"
         self.reach("stop-and-copy")
         self.assert_run_state_refused("stop-and-copy")
+        # The destination is still receiving.
+        self.assert_refused(self.dst, ("cont", "system_reset"), "inmigrate", "the stream")
         self.relay.rate = None
         self.relay.forward_open.set()
         wait_flag(self.relay.ready_seen, 30, "READY from the destination")
@@ -867,6 +877,21 @@ class HandOver(MigrationFailures):
         poll_until(lambda: self.dst.run_state() == "running", SETTLE_S,
                    "the destination runs the guest")
         self.check_one_runs_and_verify(self.dst)
+
+    def test_abort_reaches_a_destination_that_waits_without_deadline(self):
+        # READY lost, the destination told to wait for GO without a deadline
+        # (handover-timeout 0): at confirm-timeout the source sends ABORT and
+        # resumes; the destination reads it and exits without running.
+        self.start("confirm-lost")
+        self.src.set_parameters(handover_timeout=0)
+        self.reach("confirm-lost")
+        self.check_source("running", "none")
+        rc = self.dst.wait(timeout=SETTLE_S)
+        self.assertGreater(rc, 0, self.dst.stderr_text())
+        self.assertTrue(self.dst.stderr_text().strip(), "the destination exited without a message")
+        self.assertEqual(self.dst.output(), b"", "the destination ran the guest")
+        self.assertEqual(self.relay.after_ready, ABORT, "the source's message after the stream")
+        self.check_one_runs_and_verify(self.src)
 
 
 if __name__ == "__main__":
