@@ -63,6 +63,8 @@ CASES = {
     "idle-4g": ("heartbeat.elf", "4G", "idle guest (hb every 1 ms), 4 GiB RAM", PACED),
     "dirty-64m": ("dirtier-64m.elf", "1G", "64 MiB working set, paced (8192 pages/s default)",
                   PACED),
+    "dirty-64m-hb": ("dirtier-64m-hb.elf", "1G",
+                     "64 MiB working set, paced (8192 pages/s default), hb every 1 ms", PACED),
     "dirty-512m": ("dirtier-512m.elf", "1G",
                    "512 MiB working set, paced (8192 pages/s default)", PACED),
     # unpaced: checksum.elf's mixing passes rewrite a 64 MiB area with random
@@ -75,7 +77,8 @@ CASES = {
     # needs a dirtier built with -DFERRY_DIRTIER_PAGES_PER_SEC=0 (see bench/README.md)
     "unpaced-64m": (None, "1G", "64 MiB working set, unpaced dirtier (--unpaced-elf)", PACED),
 }
-DEFAULT_CASES = ["idle-256m", "idle-1g", "idle-4g", "dirty-64m", "dirty-512m", "unpaced-checksum"]
+DEFAULT_CASES = ["idle-256m", "idle-1g", "idle-4g", "dirty-64m", "dirty-64m-hb", "dirty-512m",
+                 "unpaced-checksum"]
 
 HB = re.compile(r"^hb (\d+)$")
 VERIFIED = re.compile(r": PASS\b")

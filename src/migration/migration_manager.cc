@@ -184,6 +184,7 @@ bool MigrationManager::set_parameters(const nlohmann::json& args, std::string* e
   }
   std::lock_guard<std::mutex> lock(mutex_);
   params_ = next;
+  max_bandwidth_live_.store(next.max_bandwidth);
   return true;
 }
 

@@ -114,6 +114,8 @@ class MigrationManager {
   EventSink* events_;
   mutable std::mutex mutex_;  // guards params_, caps_, incoming_error_, incoming_steps_
   MigrationParameters params_;
+  // params_.max_bandwidth, read by a running migration's writer at any time.
+  std::atomic<uint64_t> max_bandwidth_live_{0};
   MigrationCapabilities caps_;
   std::atomic<MigrationStatus> status_{MigrationStatus::kNone};
   std::unique_ptr<Source> source_;

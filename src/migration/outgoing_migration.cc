@@ -66,6 +66,8 @@ class MigrationManager::Source::Run {
         caps_(source.m_.capabilities()),
         channel_(channel),
         out_(channel) {
+    // A cancel or a new max-bandwidth reaches the writer even mid-sleep.
+    out_.watch(&source.cancel_, &source.m_.max_bandwidth_live_);
     const auto& entries = vm_.state_registry().entries();
     for (uint32_t id = 0; id < entries.size(); ++id)
       (entries[id].live ? live_ : devices_).push_back({id, &entries[id]});
@@ -132,8 +134,6 @@ class MigrationManager::Source::Run {
 
   // Pre-copy passes until the rest fits downtime-limit.
   bool iterate() {
-    uint64_t current_limit = params_.max_bandwidth;
-    out_.set_rate_limit(current_limit);
     uint64_t last_pending = ~0ull;
     uint32_t throttle = 0;
     for (;;) {
@@ -148,12 +148,6 @@ class MigrationManager::Source::Run {
           if (p == LiveHandler::Progress::kError || !out_.ok() || cancelled())
             return stream_failed();
           publish();
-          // A new max-bandwidth applies at once, as in QEMU.
-          const uint64_t limit = s_.m_.parameters().max_bandwidth;
-          if (limit != current_limit) {
-            current_limit = limit;
-            out_.set_rate_limit(limit);
-          }
         }
       }
       out_.flush();
@@ -167,6 +161,7 @@ class MigrationManager::Source::Run {
       last_pass_seconds_ =
           std::max(1e-4, std::chrono::duration<double>(Clock::now() - pass_start).count());
       const uint64_t sent = out_.bytes_written() - bytes_before;
+      const uint64_t current_limit = s_.m_.max_bandwidth_live_.load();
       // The link's speed: measured on passes long enough to tell, else the
       // limit (or a generous guess for an idle guest).
       double bandwidth = sent > (1u << 20) ? sent / last_pass_seconds_

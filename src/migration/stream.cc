@@ -22,6 +22,7 @@ void StreamWriter::put(const void* data, size_t len) {
   if (buffer_.size() + len > kWriteBuffer) flush();
   if (len >= kWriteBuffer) {
     throttle();
+    if (!ok()) return;
     if (!channel_.write_all(p, len)) set_error(channel_.error());
     written_ += len;
     window_bytes_ += len;
@@ -57,18 +58,40 @@ void StreamWriter::set_rate_limit(uint64_t bytes_per_second) {
   window_bytes_ = 0;
 }
 
+void StreamWriter::watch(const std::atomic<bool>* cancel, const std::atomic<uint64_t>* rate_limit) {
+  cancel_ = cancel;
+  live_rate_limit_ = rate_limit;
+  if (live_rate_limit_) set_rate_limit(live_rate_limit_->load());
+}
+
 void StreamWriter::throttle() {
-  if (rate_limit_ == 0) return;
-  const double allowed_seconds = static_cast<double>(window_bytes_) / static_cast<double>(rate_limit_);
-  const auto due = window_start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                       std::chrono::duration<double>(allowed_seconds));
-  const auto now = std::chrono::steady_clock::now();
-  if (due > now) std::this_thread::sleep_for(due - now);
+  // Sleeps in short steps: a cancel or a new limit takes effect at once,
+  // even when the limit is low and the wait long.
+  constexpr auto kStep = std::chrono::milliseconds(20);
+  for (;;) {
+    if (cancel_ && cancel_->load()) {
+      set_error("cancelled");
+      return;
+    }
+    if (live_rate_limit_) {
+      const uint64_t limit = live_rate_limit_->load();
+      if (limit != rate_limit_) set_rate_limit(limit);
+    }
+    if (rate_limit_ == 0) return;
+    const double allowed_seconds =
+        static_cast<double>(window_bytes_) / static_cast<double>(rate_limit_);
+    const auto due = window_start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                         std::chrono::duration<double>(allowed_seconds));
+    const auto now = std::chrono::steady_clock::now();
+    if (due <= now) return;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(due - now, kStep));
+  }
 }
 
 void StreamWriter::flush() {
   if (!ok() || buffer_.empty()) return;
   throttle();
+  if (!ok()) return;
   if (!channel_.write_all(buffer_.data(), buffer_.size())) set_error(channel_.error());
   written_ += buffer_.size();
   window_bytes_ += buffer_.size();

@@ -9,6 +9,7 @@
 // Threads: a writer or a reader is used by one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -41,6 +42,10 @@ class StreamWriter {
   // Bandwidth limit in bytes per second (0 = none): flush() sleeps so that
   // the average rate since set_rate_limit() stays under it.
   void set_rate_limit(uint64_t bytes_per_second);
+  // While throttled, watches `cancel` (set: the writer fails with
+  // "cancelled") and `rate_limit` (a new limit applies at once). Either may
+  // be null; both must outlive the writer.
+  void watch(const std::atomic<bool>* cancel, const std::atomic<uint64_t>* rate_limit);
 
  private:
   void put(const void* data, size_t len);
@@ -51,6 +56,8 @@ class StreamWriter {
   uint64_t written_ = 0;
   std::string error_;
   uint64_t rate_limit_ = 0;
+  const std::atomic<bool>* cancel_ = nullptr;
+  const std::atomic<uint64_t>* live_rate_limit_ = nullptr;
   std::chrono::steady_clock::time_point window_start_;
   uint64_t window_bytes_ = 0;
 };

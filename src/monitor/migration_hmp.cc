@@ -87,7 +87,8 @@ const char* parameter_unit(std::string_view name) {
   if (name == "max-bandwidth") return " bytes/second";
   if (name == "xbzrle-cache-size") return " bytes";
   if (name == "downtime-limit" || name == "x-checkpoint-delay" || name == "announce-initial" ||
-      name == "announce-max" || name == "announce-step") {
+      name == "announce-max" || name == "announce-step" || name == "connect-timeout" ||
+      name == "confirm-timeout" || name == "handover-timeout") {
     return " ms";
   }
   return "";

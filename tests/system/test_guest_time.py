@@ -38,7 +38,10 @@ class GuestTime(unittest.TestCase):
             t.start()
         try:
             qs, qd = Qmp(f"{tmp}/src.sock"), Qmp(f"{tmp}/dst.sock")
-            time.sleep(0.5)
+            deadline = time.monotonic() + 60
+            while sum(line.startswith("hb ") for line in src_lines) < 100:  # it runs
+                self.assertLess(time.monotonic(), deadline, src_lines[-5:])
+                time.sleep(0.02)
             self.assertNotIn("error", qs.cmd("migrate", uri=f"tcp:127.0.0.1:{port}"))
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -50,7 +53,10 @@ class GuestTime(unittest.TestCase):
             self.assertEqual(qd.cmd("query-status")["return"]["status"], "paused")
             time.sleep(1.0)  # the VM is stopped: guest time must not move
             qd.cmd("cont")
-            time.sleep(0.5)
+            deadline = time.monotonic() + 60
+            while sum(line.startswith("hb ") for line in dst_lines) < 100:  # it runs on
+                self.assertLess(time.monotonic(), deadline, dst_lines[-5:])
+                time.sleep(0.02)
             qd.cmd("quit")
             qs.cmd("quit")
             dst.wait(timeout=10)

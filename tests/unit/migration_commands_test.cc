@@ -192,6 +192,16 @@ TEST(FormatInfoMigrate, CompletedWithDirtyRate) {
   EXPECT_NE(out.find("normal bytes: 8 kbytes\n"), std::string::npos);
 }
 
+TEST(FormatInfoMigrate, ShowsTheStepsOfThePause) {
+  QmpJson info = QmpJson::parse(R"({
+    "status": "completed", "total-time": 40, "downtime": 1, "setup-time": 2,
+    "ferry-downtime-steps": [{"step": "stop-requested", "ms": 0, "at": 5.0},
+                             {"step": "go-sent", "ms": 0.8125, "at": 5.8125}]})");
+  const std::string out = format_info_migrate(info, QmpJson::array());
+  EXPECT_NE(out.find("downtime steps: stop-requested +0.000 ms go-sent +0.812 ms\n"),
+            std::string::npos) << out;
+}
+
 TEST(FormatInfoMigrate, FailedShowsTheReason) {
   QmpJson info = QmpJson::parse(
       R"({"status": "failed", "error-desc": "Connection refused", "total-time": 0})");
