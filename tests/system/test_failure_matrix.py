@@ -726,14 +726,18 @@ class MigrationFailures(unittest.TestCase):
     def check_destination_waits(self):
         """The leftover: whole stream, no GO, paused, failed, says why."""
         self.assertNotIn("dst", self.killed)
-        info = poll_until(lambda: (lambda i: i if i.get("status") == "failed" else None)(
-            self.dst.migration()), SETTLE_S,
-            "the destination reports failed (no GO)")
+
+        def waiting():
+            info = self.dst.migration()
+            status = self.dst.qmp.command("query-status")
+            if info.get("status") == "failed" and status["status"] == "paused":
+                return info, status
+            return None
+        info, status = poll_until(waiting, SETTLE_S, "the destination reports failed (no GO) "
+                                  "and stays paused")
         self.assertRegex(info.get("error-desc", ""), r"(?i)hand", info)
-        self.assertIsNone(self.dst.proc.poll(), "the destination exited")
-        status = self.dst.qmp.command("query-status")
-        self.assertEqual(status["status"], "paused", status)
         self.assertFalse(status["running"], status)
+        self.assertIsNone(self.dst.proc.poll(), "the destination exited")
         self.assertEqual(self.dst.output(), b"", "the destination ran the guest")
 
     def check_one_runs_and_verify(self, runner):
@@ -793,8 +797,9 @@ class MigrationFailures(unittest.TestCase):
             runner = None
         elif outcome == DST:
             self.check_source(src_state, failure)
-            poll_until(lambda: self.dst.run_state() == "running", SETTLE_S,
-                       "the destination runs the guest")
+            poll_until(lambda: self.dst.run_state() == "running"
+                       and self.dst.migration().get("status") == "completed", SETTLE_S,
+                       "the destination runs the guest, its migration completed")
             runner = self.dst
         elif outcome == DST_WAITS:
             state = self.check_source(src_state, failure)
