@@ -117,7 +117,8 @@ import time
 import unittest
 
 from qmp import Qmp, QmpTimeout
-from test_migration import IS_QEMU, Vmm, free_port, guest_args, wait_listening, wait_migration
+from test_migration import (IS_QEMU, Vmm, free_port, guest_args, tcp_socket_in_state,
+                            wait_listening, wait_migration)
 
 GUEST = "dirtier-64m"
 RAM = "256M"
@@ -254,17 +255,7 @@ def wait_flag(event, timeout, what):
 
 def syn_sent_to(port):
     """True while a TCP connection attempt to 127.0.0.1:port is pending."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    cols = line.split()
-                    if int(cols[2].rsplit(":", 1)[1], 16) == port and cols[3] == "02":
-                        return True
-        except FileNotFoundError:
-            pass
-    return False
+    return tcp_socket_in_state(port, "02", remote=True)
 
 
 # --- the relay ----------------------------------------------------------------------------

@@ -70,18 +70,25 @@ def free_port():
         return s.getsockname()[1]
 
 
-def _tcp_listening(port):
+def tcp_socket_in_state(port, state, remote=False):
+    """True when a TCP socket whose local (or, with `remote`, remote) port is
+    `port` is in `state` ("0A" listening, "02" SYN-SENT), per /proc/net/tcp*."""
+    column = 2 if remote else 1
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table) as f:
                 next(f)
                 for line in f:
                     cols = line.split()
-                    if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "0A":
+                    if int(cols[column].rsplit(":", 1)[1], 16) == port and cols[3] == state:
                         return True
         except FileNotFoundError:
             pass
     return False
+
+
+def _tcp_listening(port):
+    return tcp_socket_in_state(port, "0A")
 
 
 def _unix_listening(path):
