@@ -98,6 +98,10 @@ def main():
     print(f"    {ram['transferred'] / 1e6:.1f} MB on the wire, {ram['normal']} pages with data, "
           f"{ram['duplicate']} zero pages, {ram['dirty-sync-count']} dirty-log syncs, "
           f"{ram['mbps']:.0f} Mbit/s")
+    steps = info.get("ferry-downtime-steps", [])
+    if steps:
+        print("    the pause, step by step (source): " +
+              ", ".join(f"{s['step']} +{s['ms']:.2f} ms" for s in steps))
     print(f"    source: {qmp.cmd('query-status')['return']['status']}")
     time.sleep(1.0)
     print(f"{stamp()} === typing 'q' on the destination's console: the guest checks every page")
