@@ -67,9 +67,10 @@ int analyze(Channel& channel) {
     return 1;
   }
   std::printf("ferry migration stream, version %u\n", fmt::kVersion);
-  std::printf("configuration: machine %s, cpu %s, page size %u, RAM %" PRIu64
+  std::printf("configuration: machine %s, cpu %s, %u harts, page size %u, RAM %" PRIu64
               " MiB at 0x%" PRIx64 "\n",
-              c.machine.c_str(), c.cpu.c_str(), c.page_size, c.ram_size >> 20, c.ram_base);
+              c.machine.c_str(), c.cpu.c_str(), c.harts, c.page_size, c.ram_size >> 20,
+              c.ram_base);
   std::printf("  unsent pages: %s; hand-over: %s",
               c.ram_assumption == fmt::kRamUnsentZero ? "zero" : "unknown assumption",
               c.handover == fmt::kHandoverConfirm ? "READY/GO on the return path"

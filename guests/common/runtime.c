@@ -2,6 +2,9 @@
 #include "runtime.h"
 
 uint64_t boot_hartid;
+/* Set by a guest that starts the other harts (see start.S). */
+void (*volatile secondary_entry)(uint64_t hartid);
+uint8_t secondary_stacks[8 * 16384] __attribute__((aligned(16)));
 uint64_t boot_dtb;
 
 /* ------------------------------------------------------------------ UART (ns16550a) */

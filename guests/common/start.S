@@ -1,7 +1,10 @@
 /* Entry point of every ferry guest.
  *
  * The hart starts here in M-mode with a0 = hart id, a1 = device tree address.
- * - harts other than 0 park in wfi;
+ * - harts other than 0 park in wfi; a guest that wants them stores an entry point in
+ *   `secondary_entry` and sends them an IPI (CLINT msip): each then clears its msip and
+ *   calls entry(hartid) on a 16 KiB stack of its own (secondary_stacks), with traps
+ *   going nowhere (a secondary must not trap);
  * - a PMP entry granting S/U-mode access to everything is set up and mcounteren/scounteren
  *   = 7 (cycle, time, instret readable from S/U), as firmware does, with a temporary trap
  *   vector that skips any of these writes that trap;
@@ -58,7 +61,25 @@ _start:
 	tail	exit
 
 .Lpark:
-	wfi
+	li	t0, 8			/* MSIE: an IPI ends wfi (MIE stays 0: no trap taken) */
+	csrw	mie, t0
+1:	wfi
+	la	t0, secondary_entry
+	ld	t1, 0(t0)
+	beqz	t1, 1b
+	li	t2, 0x2000000		/* CLINT msip of this hart: clear the IPI */
+	slli	t3, s0, 2
+	add	t2, t2, t3
+	sw	zero, 0(t2)
+	csrw	mie, zero
+	la	t0, .Lpark
+	csrw	mtvec, t0
+	la	sp, secondary_stacks
+	addi	t3, s0, 1
+	slli	t3, t3, 14		/* 16 KiB per hart */
+	add	sp, sp, t3
+	mv	a0, s0
+	jalr	t1
 	j	.Lpark
 
 	/* Temporary trap handler during PMP set-up: skip the (4-byte) csrw that trapped. */

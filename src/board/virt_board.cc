@@ -4,13 +4,34 @@
 
 namespace ferry {
 
+namespace {
+std::vector<std::unique_ptr<Hart>> make_harts(unsigned count, AddressSpace& bus, GuestClock& clock) {
+  if (count < 1 || count > Plic::kMaxHarts)
+    throw LoadError("-smp " + std::to_string(count) + ": this board has 1 to " +
+                    std::to_string(Plic::kMaxHarts) + " harts");
+  std::vector<std::unique_ptr<Hart>> harts;
+  for (unsigned i = 0; i < count; ++i) {
+    harts.push_back(std::make_unique<Hart>(bus, [&clock] { return clock.ticks(); }, i));
+    harts.back()->set_shares_memory(count > 1);
+  }
+  return harts;
+}
+
+template <typename T>
+std::vector<InterruptTarget*> targets(const std::vector<std::unique_ptr<T>>& harts) {
+  std::vector<InterruptTarget*> t;
+  for (const auto& h : harts) t.push_back(h.get());
+  return t;
+}
+}  // namespace
+
 VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
                      PowerControl& power, StateRegistry& registry)
     : ram_(kRamBase, config.ram_size),
       bus_(ram_),
-      hart_(bus_, [this] { return clock_.ticks(); }),
-      clint_(clock_, hart_),
-      plic_(hart_),
+      harts_(make_harts(config.harts, bus_, clock_)),
+      clint_(clock_, targets(harts_)),
+      plic_(targets(harts_)),
       uart_(serial, plic_.irq_line(kUartIrq)),
       test_(power),
       rtc_(plic_.irq_line(kRtcIrq)) {
@@ -19,7 +40,7 @@ VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
   registry.add_device(rtc_, state_order::kTimer);
   registry.add_device(uart_, state_order::kDevice);
   registry.add_device(test_, state_order::kDevice);
-  registry.add_device(hart_, state_order::kCpu);
+  for (auto& hart : harts_) registry.add_device(*hart, state_order::kCpu);  // instance = hart id
   bus_.add_mmio(kTestBase, 0x1000, &test_, "sifive_test");
   bus_.add_mmio(kRtcBase, 0x1000, &rtc_, "goldfish_rtc");
   bus_.add_mmio(kClintBase, Clint::kWindowSize, &clint_, "clint");
@@ -35,6 +56,7 @@ VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
   fdt_params.ram_base = kRamBase;
   fdt_params.ram_size = config.ram_size;
   fdt_params.bootargs = config.append;
+  fdt_params.harts = config.harts;
   fdt_ = build_virt_fdt(fdt_params);
   fdt_addr_ = virt_fdt_address(kRamBase, config.ram_size);
   if (fdt_addr_ < kRamBase || !ram_.contains(fdt_addr_, fdt_.size()))
@@ -86,7 +108,7 @@ void VirtBoard::reset() {
   uart_.reset();
   test_.reset();
   rtc_.reset();
-  hart_.reset(kBootRomBase);
+  for (auto& hart : harts_) hart->reset(kBootRomBase);
   clint_.update();
 }
 

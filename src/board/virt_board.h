@@ -47,6 +47,7 @@ constexpr const char* kDefaultBios =
 
 struct BoardConfig {
   uint64_t ram_size = 128ull << 20;
+  unsigned harts = 1;  // 1 .. Plic::kMaxHarts
   std::string bios;    // "" = default firmware, "none", or a path
   std::string kernel;  // "" = none
   std::string append;  // bootargs
@@ -61,7 +62,8 @@ class VirtBoard {
 
   GuestRam& ram() { return ram_; }
   AddressSpace& bus() { return bus_; }
-  Hart& hart() { return hart_; }
+  Hart& hart(unsigned i = 0) { return *harts_[i]; }
+  unsigned hart_count() const { return static_cast<unsigned>(harts_.size()); }
   GuestClock& clock() { return clock_; }
   Clint& clint() { return clint_; }
   Plic& plic() { return plic_; }
@@ -82,7 +84,7 @@ class VirtBoard {
   GuestRam ram_;
   AddressSpace bus_;
   GuestClock clock_;
-  Hart hart_;
+  std::vector<std::unique_ptr<Hart>> harts_;
   Clint clint_;
   Plic plic_;
   Uart16550 uart_;

@@ -50,6 +50,9 @@ class FdtWriter {
     check(fdt_property_u64(buf_.data(), name, value), name);
   }
   void cells(const char* name, std::initializer_list<uint32_t> values) {
+    cells(name, std::vector<uint32_t>(values));
+  }
+  void cells(const char* name, const std::vector<uint32_t>& values) {
     std::vector<fdt32_t> be;
     for (uint32_t v : values) be.push_back(cpu_to_fdt32(v));
     raw(name, be.data(), static_cast<int>(be.size() * sizeof(fdt32_t)));
@@ -100,12 +103,12 @@ void add_chosen(FdtWriter& w, const VirtFdtParams& p) {
   w.end();
 }
 
-void add_syscon_node(FdtWriter& w, const char* name, const char* compatible,
-                     uint32_t value) {
+void add_syscon_node(FdtWriter& w, const VirtFdtParams& p, const char* name,
+                     const char* compatible, uint32_t value) {
   w.begin(name);
   w.cell("value", value);
   w.cell("offset", 0);
-  w.cell("regmap", kFdtPhandleTest);
+  w.cell("regmap", fdt_phandle_test(p.harts));
   w.string("compatible", compatible);
   w.end();
 }
@@ -116,40 +119,56 @@ void add_cpus(FdtWriter& w, const VirtFdtParams& p) {
   w.cell("#size-cells", 0);
   w.cell("timebase-frequency", p.timebase_frequency);
 
-  w.begin("cpu@0");
-  w.cell("phandle", kFdtPhandleCpu);
-  w.string("device_type", "cpu");
-  w.cell("reg", 0);
-  w.string("status", "okay");
-  w.string("compatible", "riscv");
-  w.string("riscv,isa", p.isa);
-  w.string("mmu-type", p.mmu_type);
-  w.begin("interrupt-controller");
-  w.cell("#interrupt-cells", 1);
-  w.empty("interrupt-controller");
-  w.string("compatible", "riscv,cpu-intc");
-  w.cell("phandle", kFdtPhandleCpuIntc);
-  w.end();  // interrupt-controller
-  w.end();  // cpu@0
+  // QEMU numbers the phandles from the last hart to the first, but its blob
+  // lists the nodes from the first.
+  for (unsigned i = 0; i < p.harts; ++i) {
+    w.begin("cpu@" + std::to_string(i));
+    w.cell("phandle", fdt_phandle_cpu(i, p.harts));
+    w.string("device_type", "cpu");
+    w.cell("reg", i);
+    w.string("status", "okay");
+    w.string("compatible", "riscv");
+    w.string("riscv,isa", p.isa);
+    w.string("mmu-type", p.mmu_type);
+    w.begin("interrupt-controller");
+    w.cell("#interrupt-cells", 1);
+    w.empty("interrupt-controller");
+    w.string("compatible", "riscv,cpu-intc");
+    w.cell("phandle", fdt_phandle_cpu_intc(i, p.harts));
+    w.end();  // interrupt-controller
+    w.end();  // cpu@i
+  }
 
   w.begin("cpu-map");
   w.begin("cluster0");
-  w.begin("core0");
-  w.cell("cpu", kFdtPhandleCpu);
-  w.end();
+  for (unsigned i = 0; i < p.harts; ++i) {
+    w.begin("core" + std::to_string(i));
+    w.cell("cpu", fdt_phandle_cpu(i, p.harts));
+    w.end();
+  }
   w.end();
   w.end();
 
   w.end();  // cpus
 }
 
-// A device with one PLIC interrupt.
-void add_plic_device(FdtWriter& w, const std::string& name, uint32_t irq,
+// interrupts-extended of a per-hart controller: each hart's intc with `irqs`.
+std::vector<uint32_t> per_hart_interrupts(const VirtFdtParams& p, std::initializer_list<uint32_t> irqs) {
+  std::vector<uint32_t> cells;
+  for (unsigned i = 0; i < p.harts; ++i)
+    for (uint32_t irq : irqs) {
+      cells.push_back(fdt_phandle_cpu_intc(i, p.harts));
+      cells.push_back(irq);
+    }
+  return cells;
+}
+
+void add_plic_device(FdtWriter& w, const VirtFdtParams& p, const std::string& name, uint32_t irq,
                      uint64_t base, uint64_t size,
                      std::initializer_list<std::string_view> compatible) {
   w.begin(name);
   w.cell("interrupts", irq);
-  w.cell("interrupt-parent", kFdtPhandlePlic);
+  w.cell("interrupt-parent", fdt_phandle_plic(p.harts));
   w.reg(base, size);
   w.strings("compatible", compatible);
   w.end();
@@ -162,19 +181,19 @@ void add_soc(FdtWriter& w, const VirtFdtParams& p) {
   w.string("compatible", "simple-bus");
   w.empty("ranges");
 
-  add_plic_device(w, node_name("rtc", p.rtc_base), p.rtc_irq, p.rtc_base,
+  add_plic_device(w, p, node_name("rtc", p.rtc_base), p.rtc_irq, p.rtc_base,
                   0x1000, {"google,goldfish-rtc"});
 
   w.begin(node_name("serial", p.uart_base));
   w.cell("interrupts", p.uart_irq);
-  w.cell("interrupt-parent", kFdtPhandlePlic);
+  w.cell("interrupt-parent", fdt_phandle_plic(p.harts));
   w.cell("clock-frequency", p.uart_clock);
   w.reg(p.uart_base, 0x100);
   w.string("compatible", "ns16550a");
   w.end();
 
   w.begin(node_name("test", p.test_base));
-  w.cell("phandle", kFdtPhandleTest);
+  w.cell("phandle", fdt_phandle_test(p.harts));
   w.reg(p.test_base, 0x1000);
   w.strings("compatible", {"sifive,test1", "sifive,test0", "syscon"});
   w.end();
@@ -182,16 +201,16 @@ void add_soc(FdtWriter& w, const VirtFdtParams& p) {
   // QEMU lists the slots from the last to the first.
   for (unsigned i = p.virtio_count; i-- > 0;) {
     uint64_t base = p.virtio_base + i * p.virtio_stride;
-    add_plic_device(w, node_name("virtio_mmio", base), p.virtio_first_irq + i,
+    add_plic_device(w, p, node_name("virtio_mmio", base), p.virtio_first_irq + i,
                     base, 0x1000, {"virtio,mmio"});
   }
 
   w.begin(node_name("plic", p.plic_base));
-  w.cell("phandle", kFdtPhandlePlic);
+  w.cell("phandle", fdt_phandle_plic(p.harts));
   w.cell("riscv,ndev", p.plic_ndev);
   w.reg(p.plic_base, p.plic_size);
   // Context 0 = M-mode external (11), context 1 = S-mode external (9).
-  w.cells("interrupts-extended", {kFdtPhandleCpuIntc, 11, kFdtPhandleCpuIntc, 9});
+  w.cells("interrupts-extended", per_hart_interrupts(p, {11, 9}));
   w.empty("interrupt-controller");
   w.strings("compatible", {"sifive,plic-1.0.0", "riscv,plic0"});
   w.cell("#address-cells", 0);
@@ -199,8 +218,8 @@ void add_soc(FdtWriter& w, const VirtFdtParams& p) {
   w.end();
 
   w.begin(node_name("clint", p.clint_base));
-  // Software (3) and timer (7) interrupts of the hart.
-  w.cells("interrupts-extended", {kFdtPhandleCpuIntc, 3, kFdtPhandleCpuIntc, 7});
+  // Software (3) and timer (7) interrupts of each hart.
+  w.cells("interrupts-extended", per_hart_interrupts(p, {3, 7}));
   w.reg(p.clint_base, p.clint_size);
   w.strings("compatible", {"sifive,clint0", "riscv,clint0"});
   w.end();
@@ -219,8 +238,8 @@ std::vector<uint8_t> build_virt_fdt(const VirtFdtParams& p) {
   w.string("model", "riscv-virtio,qemu");
 
   add_chosen(w, p);
-  add_syscon_node(w, "poweroff", "syscon-poweroff", 0x5555);
-  add_syscon_node(w, "reboot", "syscon-reboot", 0x7777);
+  add_syscon_node(w, p, "poweroff", "syscon-poweroff", 0x5555);
+  add_syscon_node(w, p, "reboot", "syscon-reboot", 0x7777);
 
   w.begin(node_name("memory", p.ram_base));
   w.string("device_type", "memory");

@@ -25,6 +25,7 @@ struct VirtFdtParams {
   std::string bootargs;  // "" = no /chosen/bootargs
   std::string isa = "rv64imac_zicsr_zifencei";
   std::string mmu_type = "riscv,sv39";
+  unsigned harts = 1;
   uint32_t timebase_frequency = 10'000'000;
   // Both non-zero: /chosen/linux,initrd-start and -end.
   uint64_t initrd_start = 0;
@@ -48,7 +49,13 @@ struct VirtFdtParams {
   uint32_t virtio_first_irq = 1;  // slot n uses irq virtio_first_irq + n
 };
 
-// Phandles, as QEMU numbers them.
+// Phandles, as QEMU numbers them: the harts from the last to the first (each
+// its cpu node, then its interrupt controller), then the PLIC, then the test
+// device. With one hart: cpu 1, its controller 2, PLIC 3, test 4.
+constexpr uint32_t fdt_phandle_cpu(unsigned hart, unsigned harts) { return 2 * (harts - 1 - hart) + 1; }
+constexpr uint32_t fdt_phandle_cpu_intc(unsigned hart, unsigned harts) { return 2 * (harts - 1 - hart) + 2; }
+constexpr uint32_t fdt_phandle_plic(unsigned harts) { return 2 * harts + 1; }
+constexpr uint32_t fdt_phandle_test(unsigned harts) { return 2 * harts + 2; }
 constexpr uint32_t kFdtPhandleCpu = 1;
 constexpr uint32_t kFdtPhandleCpuIntc = 2;
 constexpr uint32_t kFdtPhandlePlic = 3;

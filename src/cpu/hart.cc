@@ -36,6 +36,8 @@ void Hart::reset(uint64_t pc) {
   mhpmevent_.fill(0);
   mhpmcounter_.fill(0);
   reservation_ = ~0ull;
+  reservation_value_ = 0;
+  flush_code_ = false;
   wfi_ = false;
   block_break_ = false;
   code_cache_.clear();
@@ -76,6 +78,9 @@ void Hart::visit_state(StateVisitor& v) {
   v.u64_array("mhpmcounter", mhpmcounter_);
   v.field("reservation", reservation_);
   v.field("wfi", wfi_);
+  // What LR read: SC compares against it.
+  v.subsection("lr", reservation_ != ~0ull,
+               [this](StateVisitor& s) { s.field("value", reservation_value_); });
 }
 
 void Hart::post_load() {

@@ -6,8 +6,12 @@
 // filling a *write* entry logs the page in GuestRam's dirty log, so the fast
 // path needs no dirty marking of its own.
 //
-// Threads: everything runs on the vCPU thread except request_exit(), which
-// any thread may call.
+// Threads: everything runs on the hart's own thread except request_exit()
+// and set_interrupt_pending(), which any thread may call (a device raising a
+// line, another hart's IPI through the CLINT). With several harts, loads and
+// stores of different harts race as on hardware; AMOs and LR/SC are atomic
+// on the host (LR/SC as a compare-and-swap of the value LR read, as QEMU
+// does), and so are the hardware A/D updates of page-table entries.
 #pragma once
 
 #include <array>
@@ -58,7 +62,15 @@ class Hart : public StateOwner, public InterruptTarget {
   // True when an interrupt is pending and enabled in mie (wakes WFI).
   bool interrupt_pending() const { return (mip() & mie_) != 0; }
 
+  // Any thread. Calls the wake-up hook when a bit rises, so a hart asleep in
+  // WFI notices.
   void set_interrupt_pending(unsigned mip_bit, bool level) override;
+  void set_wakeup(std::function<void()> wake) { wake_ = std::move(wake); }
+  // Several harts share the memory: a fence.i must then drop this hart's
+  // decoded code, since another hart may have written it through its own
+  // write TLB without invalidating it here.
+  void set_shares_memory(bool shared) { shares_memory_ = shared; }
+  uint64_t hart_id() const { return hart_id_; }
 
   // --- register access (loader, tests, debugging) ---
   uint64_t reg(unsigned i) const { return x_[i]; }
@@ -91,7 +103,7 @@ class Hart : public StateOwner, public InterruptTarget {
   };
   static constexpr unsigned kTlbSize = 256;
 
-  uint64_t mip() const { return mip_sw_ | mip_hw_; }
+  uint64_t mip() const { return mip_sw_ | mip_hw_.load(std::memory_order_relaxed); }
 
   // --- traps (trap.cc) ---
   void raise_exception(uint64_t cause, uint64_t tval, uint64_t pc);
@@ -148,7 +160,7 @@ class Hart : public StateOwner, public InterruptTarget {
   uint64_t instret_ = 0;
   uint64_t mstatus_ = 0, misa_ = 0, medeleg_ = 0, mideleg_ = 0, mie_ = 0;
   uint64_t mip_sw_ = 0;  // bits written by software (SSIP, STIP, SEIP)
-  uint64_t mip_hw_ = 0;  // bits driven by devices (MSIP, MTIP, MEIP, SEIP)
+  std::atomic<uint64_t> mip_hw_{0};  // bits driven by devices (MSIP, MTIP, MEIP, SEIP)
   uint64_t mtvec_ = 0, mscratch_ = 0, mepc_ = 0, mcause_ = 0, mtval_ = 0;
   uint64_t mcounteren_ = 0, menvcfg_ = 0, mcountinhibit_ = 0;
   uint64_t stvec_ = 0, sscratch_ = 0, sepc_ = 0, scause_ = 0, stval_ = 0;
@@ -158,6 +170,7 @@ class Hart : public StateOwner, public InterruptTarget {
   std::array<uint64_t, csr::kHpmLast + 1> mhpmevent_{};
   std::array<uint64_t, csr::kHpmLast + 1> mhpmcounter_{};  // writable, never count
   uint64_t reservation_ = ~0ull;  // LR/SC reserved address; ~0 = none
+  uint64_t reservation_value_ = 0;  // what LR read there (SC compares and swaps it)
 
   // Caches (rebuilt, never migrated).
   std::array<TlbEntry, kTlbSize> read_tlb_;
@@ -167,6 +180,9 @@ class Hart : public StateOwner, public InterruptTarget {
   std::array<DecodedInsn, 3> cross_page_insn_{};  // see fetch_cross_page
 
   std::atomic<bool> exit_request_{false};
+  std::function<void()> wake_;
+  bool shares_memory_ = false;
+  bool flush_code_ = false;  // a fence.i asked to drop the decoded code
   bool block_break_ = false;  // a slow path asks the interpreter to stop
   bool wfi_ = false;
 };

@@ -17,6 +17,13 @@ constexpr uint64_t kPageMask = ~(kPageSize - 1);
 }  // namespace
 
 StopReason Hart::run(uint64_t max_instructions) {
+  if (flush_code_) {
+    // After a fence.i on a hart that shares memory (not while executing
+    // from a decoded page: the interpreter has returned).
+    flush_code_ = false;
+    code_cache_.clear();
+    for (auto& e : fetch_tlb_) e.tag = ~0ull;  // invalid: never page-aligned
+  }
   if (exit_request_.exchange(false, std::memory_order_acq_rel))
     return StopReason::kExitRequest;
   return interpret(max_instructions);

@@ -40,8 +40,8 @@ uint64_t Hart::translate(uint64_t va, Access access, uint64_t& pa) {
     const uint64_t vpn = (va >> (kPageShift + 9 * level)) & 0x1ff;
     const uint64_t pte_addr = table + vpn * 8;
     if (!ram_.contains(pte_addr, 8)) return access_fault;
-    uint64_t pte;
-    std::memcpy(&pte, ram_.host_at(pte_addr), 8);
+    const uint64_t pte =
+        __atomic_load_n(reinterpret_cast<const uint64_t*>(ram_.host_at(pte_addr)), __ATOMIC_ACQUIRE);
     if (!(pte & kPteV) || (!(pte & kPteR) && (pte & kPteW))) return page_fault;
     if (!(pte & (kPteR | kPteX))) {  // pointer to the next level
       table = ((pte >> 10) & kPpnMask) << kPageShift;
@@ -70,7 +70,12 @@ uint64_t Hart::translate(uint64_t va, Access access, uint64_t& pa) {
     // Hardware A/D update, as QEMU does; the PTE write is logged like any other.
     const uint64_t updated = pte | kPteA | (access == Access::kWrite ? kPteD : 0);
     if (updated != pte) {
-      ram_.write(pte_addr, &updated, 8);
+      // Atomic: another hart may update the same entry (or the OS change it).
+      auto* slot = reinterpret_cast<uint64_t*>(ram_.host_for_write(pte_addr, 8));
+      uint64_t expected = pte;
+      if (!__atomic_compare_exchange_n(slot, &expected, updated, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE))
+        return translate(va, access, pa);  // it changed under us: walk again
     }
     pa = ((ppn << kPageShift) & ~offset_mask) | (va & offset_mask);
     return 0;
@@ -101,14 +106,14 @@ uint64_t Hart::mmio_read(uint64_t pa, unsigned size, bool& ok) {
   }
   ok = true;
   block_break_ = true;  // devices may change interrupt state
-  return region->device->mmio_read(pa - region->base, size);
+  return bus_.mmio_read(*region, pa, size);
 }
 
 bool Hart::mmio_write(uint64_t pa, unsigned size, uint64_t value) {
   const auto* region = bus_.find_mmio(pa);
   if (!region || pa + size - region->base > region->size) return false;
   block_break_ = true;
-  region->device->mmio_write(pa - region->base, size, value);
+  bus_.mmio_write(*region, pa, size, value);
   return true;
 }
 
@@ -221,50 +226,69 @@ bool Hart::amo_target(uint64_t va, unsigned size, uint8_t*& host,
   return false;
 }
 
+namespace {
+// The value an AMO stores, from the old memory value and rs2 (both already
+// sign-extended for .w).
+uint64_t amo_result(AmoKind kind, bool dword, uint64_t old, uint64_t src) {
+  switch (kind) {
+    case AmoKind::kSwap: return src;
+    case AmoKind::kAdd: return old + src;
+    case AmoKind::kXor: return old ^ src;
+    case AmoKind::kAnd: return old & src;
+    case AmoKind::kOr: return old | src;
+    case AmoKind::kMin: return static_cast<int64_t>(old) < static_cast<int64_t>(src) ? old : src;
+    case AmoKind::kMax: return static_cast<int64_t>(old) > static_cast<int64_t>(src) ? old : src;
+    case AmoKind::kMinu:
+      return dword ? (old < src ? old : src)
+                   : (static_cast<uint32_t>(old) < static_cast<uint32_t>(src) ? old : src);
+    case AmoKind::kMaxu:
+      return dword ? (old > src ? old : src)
+                   : (static_cast<uint32_t>(old) > static_cast<uint32_t>(src) ? old : src);
+    default: return old;
+  }
+}
+
+uint64_t sign_extend_word(uint64_t v) {
+  return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
+}
+
+// Compare-and-swap of 4 or 8 bytes of RAM; on failure `expected` gets the
+// current value.
+bool cas(uint8_t* host, bool dword, uint64_t& expected, uint64_t desired) {
+  if (dword)
+    return __atomic_compare_exchange_n(reinterpret_cast<uint64_t*>(host), &expected, desired,
+                                       false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  uint32_t e = static_cast<uint32_t>(expected);
+  const bool ok = __atomic_compare_exchange_n(reinterpret_cast<uint32_t*>(host), &e,
+                                              static_cast<uint32_t>(desired), false,
+                                              __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  expected = e;
+  return ok;
+}
+}  // namespace
+
 bool Hart::amo(const DecodedInsn& in, bool dword, uint64_t pc) {
   const unsigned size = dword ? 8 : 4;
   const uint64_t va = x_[in.rs1];
   uint8_t* host;
   uint64_t mmio_pa = 0;
   if (!amo_target(va, size, host, mmio_pa, pc)) return false;
+  const uint64_t src = dword ? x_[in.rs2] : sign_extend_word(x_[in.rs2]);
+  const auto kind = static_cast<AmoKind>(in.aux);
   uint64_t old = 0;
   if (host) {
-    std::memcpy(&old, host, size);
+    // Atomic on the host, so harts on other threads see one AMO at a time.
+    uint64_t current = 0;
+    std::memcpy(&current, host, size);
+    for (;;) {
+      old = dword ? current : sign_extend_word(current);
+      if (cas(host, dword, current, amo_result(kind, dword, old, src))) break;
+    }
   } else {
     bool ok;
     old = mmio_read(mmio_pa, size, ok);
-  }
-  if (!dword) old = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(old)));
-  const uint64_t src = dword ? x_[in.rs2]
-                             : static_cast<uint64_t>(static_cast<int64_t>(
-                                   static_cast<int32_t>(x_[in.rs2])));
-  uint64_t result;
-  switch (static_cast<AmoKind>(in.aux)) {
-    case AmoKind::kSwap: result = src; break;
-    case AmoKind::kAdd: result = old + src; break;
-    case AmoKind::kXor: result = old ^ src; break;
-    case AmoKind::kAnd: result = old & src; break;
-    case AmoKind::kOr: result = old | src; break;
-    case AmoKind::kMin:
-      result = static_cast<int64_t>(old) < static_cast<int64_t>(src) ? old : src;
-      break;
-    case AmoKind::kMax:
-      result = static_cast<int64_t>(old) > static_cast<int64_t>(src) ? old : src;
-      break;
-    case AmoKind::kMinu:
-      result = dword ? (old < src ? old : src)
-                     : (static_cast<uint32_t>(old) < static_cast<uint32_t>(src) ? old : src);
-      break;
-    case AmoKind::kMaxu:
-      result = dword ? (old > src ? old : src)
-                     : (static_cast<uint32_t>(old) > static_cast<uint32_t>(src) ? old : src);
-      break;
-    default: result = old; break;
-  }
-  if (host) {
-    std::memcpy(host, &result, size);
-  } else {
-    mmio_write(mmio_pa, size, result);
+    if (!dword) old = sign_extend_word(old);
+    mmio_write(mmio_pa, size, amo_result(kind, dword, old, src));
   }
   if (reservation_ == va) reservation_ = ~0ull;
   x_[in.rd] = old;
@@ -281,9 +305,10 @@ bool Hart::load_reserved(const DecodedInsn& in, bool dword, uint64_t pc) {
   }
   uint64_t value;
   if (!load_aligned(va, size, value, pc)) return false;
-  if (!dword) value = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(value)));
+  if (!dword) value = sign_extend_word(value);
   x_[in.rd] = value;
   reservation_ = va;
+  reservation_value_ = value;
   return true;
 }
 
@@ -299,9 +324,21 @@ bool Hart::store_conditional(const DecodedInsn& in, bool dword, uint64_t pc) {
     x_[in.rd] = 1;
     return true;
   }
-  if (!store_aligned(va, size, x_[in.rs2], pc)) return false;
+  uint8_t* host;
+  uint64_t mmio_pa = 0;
+  if (!amo_target(va, size, host, mmio_pa, pc)) return false;
   reservation_ = ~0ull;
-  x_[in.rd] = 0;
+  bool stored = true;
+  if (host) {
+    // Succeeds only if memory still holds what LR read (another hart's
+    // store in between makes it fail, as a lost reservation would).
+    uint64_t expected = reservation_value_;
+    stored = cas(host, dword, expected, x_[in.rs2]);
+  } else {
+    mmio_write(mmio_pa, size, x_[in.rs2]);
+  }
+  x_[in.rd] = stored ? 0 : 1;
+  x_[0] = 0;
   return true;
 }
 

@@ -12,7 +12,12 @@ void Hart::set_priv(Priv p) {
 
 void Hart::set_interrupt_pending(unsigned mip_bit, bool level) {
   const uint64_t bit = 1ull << mip_bit;
-  mip_hw_ = level ? (mip_hw_ | bit) : (mip_hw_ & ~bit);
+  if (level) {
+    const uint64_t before = mip_hw_.fetch_or(bit, std::memory_order_acq_rel);
+    if (!(before & bit) && wake_) wake_();
+  } else {
+    mip_hw_.fetch_and(~bit, std::memory_order_acq_rel);
+  }
 }
 
 void Hart::enter_trap(uint64_t cause_value, uint64_t tval, uint64_t pc) {

@@ -28,17 +28,19 @@ uint64_t replace_bits(uint64_t reg, unsigned shift, unsigned size,
 
 }  // namespace
 
-Clint::Clint(GuestClock& clock, InterruptTarget& hart)
-    : clock_(clock), hart_(hart) {}
+Clint::Clint(GuestClock& clock, std::vector<InterruptTarget*> harts)
+    : clock_(clock), harts_(std::move(harts)), per_hart_(harts_.size()) {}
 
 uint64_t Clint::mmio_read(uint64_t offset, unsigned size) {
   if (!valid_size(size)) return 0;
   unsigned shift;
   uint64_t reg;
-  if (within(offset, size, kMsipOffset, 4, &shift)) {
-    reg = msip_;
-  } else if (within(offset, size, kMtimecmpOffset, 8, &shift)) {
-    reg = mtimecmp_;
+  const unsigned n = static_cast<unsigned>(per_hart_.size());
+  if (offset < kMsipOffset + 4 * n && within(offset, size, offset & ~3ull, 4, &shift)) {
+    reg = per_hart_[(offset - kMsipOffset) / 4].msip;
+  } else if (offset >= kMtimecmpOffset && offset < kMtimecmpOffset + 8 * n &&
+             within(offset, size, offset & ~7ull, 8, &shift)) {
+    reg = per_hart_[(offset - kMtimecmpOffset) / 8].mtimecmp;
   } else if (within(offset, size, kMtimeOffset, 8, &shift)) {
     reg = clock_.ticks();
   } else {
@@ -50,11 +52,16 @@ uint64_t Clint::mmio_read(uint64_t offset, unsigned size) {
 void Clint::mmio_write(uint64_t offset, unsigned size, uint64_t value) {
   if (!valid_size(size)) return;
   unsigned shift;
-  if (within(offset, size, kMsipOffset, 4, &shift)) {
-    msip_ = static_cast<uint32_t>(replace_bits(msip_, shift, size, value)) & 1;
-    hart_.set_interrupt_pending(kMipMsip, msip_ != 0);
-  } else if (within(offset, size, kMtimecmpOffset, 8, &shift)) {
-    mtimecmp_ = replace_bits(mtimecmp_, shift, size, value);
+  const unsigned n = static_cast<unsigned>(per_hart_.size());
+  if (offset < kMsipOffset + 4 * n && within(offset, size, offset & ~3ull, 4, &shift)) {
+    const unsigned h = static_cast<unsigned>((offset - kMsipOffset) / 4);
+    PerHart& p = per_hart_[h];
+    p.msip = static_cast<uint32_t>(replace_bits(p.msip, shift, size, value)) & 1;
+    harts_[h]->set_interrupt_pending(kMipMsip, p.msip != 0);
+  } else if (offset >= kMtimecmpOffset && offset < kMtimecmpOffset + 8 * n &&
+             within(offset, size, offset & ~7ull, 8, &shift)) {
+    PerHart& p = per_hart_[(offset - kMtimecmpOffset) / 8];
+    p.mtimecmp = replace_bits(p.mtimecmp, shift, size, value);
     update();
   } else if (within(offset, size, kMtimeOffset, 8, &shift)) {
     clock_.set_ticks(replace_bits(clock_.ticks(), shift, size, value));
@@ -63,30 +70,36 @@ void Clint::mmio_write(uint64_t offset, unsigned size, uint64_t value) {
 }
 
 void Clint::reset() {
-  msip_ = 0;
-  mtimecmp_ = 0;
+  for (size_t h = 0; h < per_hart_.size(); ++h) {
+    per_hart_[h] = PerHart{};
+    harts_[h]->set_interrupt_pending(kMipMsip, false);
+  }
   clock_.set_ticks(0);
-  hart_.set_interrupt_pending(kMipMsip, false);
   update();
 }
 
 void Clint::update() {
-  hart_.set_interrupt_pending(kMipMtip, clock_.ticks() >= mtimecmp_);
+  const uint64_t now = clock_.ticks();
+  for (size_t h = 0; h < per_hart_.size(); ++h)
+    harts_[h]->set_interrupt_pending(kMipMtip, now >= per_hart_[h].mtimecmp);
 }
 
 void Clint::visit_state(StateVisitor& v) {
-  v.field("msip", msip_);
-  v.field("mtimecmp", mtimecmp_);
+  v.struct_array("harts", std::span<PerHart>(per_hart_), [](StateVisitor& s, PerHart& p) {
+    s.field("msip", p.msip);
+    s.field("mtimecmp", p.mtimecmp);
+  });
   uint64_t mtime = v.loading() ? 0 : clock_.ticks();
   v.field("mtime", mtime);
   if (v.loading()) {
-    msip_ &= 1;
+    for (PerHart& p : per_hart_) p.msip &= 1;
     clock_.set_ticks(mtime);
   }
 }
 
 void Clint::post_load() {
-  hart_.set_interrupt_pending(kMipMsip, msip_ != 0);
+  for (size_t h = 0; h < per_hart_.size(); ++h)
+    harts_[h]->set_interrupt_pending(kMipMsip, per_hart_[h].msip != 0);
   update();
 }
 

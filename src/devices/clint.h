@@ -1,8 +1,9 @@
-// Clint: the SiFive core-local interruptor (sifive,clint0) for one hart.
+// Clint: the SiFive core-local interruptor (sifive,clint0) for every hart.
 //
 // Window of kWindowSize bytes:
-//   +0x0000  msip      32-bit; bit 0 drives MSIP (mip bit 3), other bits read 0
-//   +0x4000  mtimecmp  64-bit (also as two 32-bit halves)
+//   +0x0000 + 4h  msip of hart h: 32-bit; bit 0 drives its MSIP (mip bit 3),
+//                 other bits read 0 (an IPI from any hart)
+//   +0x4000 + 8h  mtimecmp of hart h: 64-bit (also as two 32-bit halves)
 //   +0xbff8  mtime     64-bit (also as two 32-bit halves); reads the GuestClock,
 //                      writes set it
 // Any access of 1, 2, 4 or 8 bytes that lies inside one register reads or
@@ -14,14 +15,17 @@
 // WFI until when it may sleep. At reset mtime and mtimecmp are 0, so MTIP is
 // set (as on QEMU).
 //
-// State ("clint" v1): msip, mtimecmp and mtime; mtime is read from the clock on
-// save and written into it on load, so guest time is continuous.
+// State ("clint" v2): per hart msip and mtimecmp (a table whose length is the
+// hart count: a stream for another count is refused), and mtime, read from
+// the clock on save and written into it on load, so guest time is continuous.
 //
-// Threads: vCPU thread, or any thread while the VM is paused.
+// Threads: under the VM's device lock (any hart's thread), or any thread
+// while the VM is paused.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "devices/guest_clock.h"
 #include "devices/interrupt_target.h"
@@ -36,8 +40,9 @@ class Clint : public MmioDevice {
   static constexpr uint64_t kMtimecmpOffset = 0x4000;
   static constexpr uint64_t kMtimeOffset = 0xbff8;
 
-  // `clock` and `hart` must outlive the Clint.
-  Clint(GuestClock& clock, InterruptTarget& hart);
+  // `clock` and the harts must outlive the Clint.
+  Clint(GuestClock& clock, InterruptTarget& hart) : Clint(clock, std::vector<InterruptTarget*>{&hart}) {}
+  Clint(GuestClock& clock, std::vector<InterruptTarget*> harts);
 
   uint64_t mmio_read(uint64_t offset, unsigned size) override;
   void mmio_write(uint64_t offset, unsigned size, uint64_t value) override;
@@ -45,22 +50,26 @@ class Clint : public MmioDevice {
 
   // Recomputes MTIP from the clock; call at every run-slice boundary.
   void update();
-  // The tick count at which MTIP will rise (mtimecmp).
-  uint64_t next_deadline_ticks() const { return mtimecmp_; }
+  // The tick count at which hart h's MTIP will rise (its mtimecmp).
+  uint64_t next_deadline_ticks(unsigned hart = 0) const { return per_hart_[hart].mtimecmp; }
 
-  uint64_t mtimecmp() const { return mtimecmp_; }
-  bool msip() const { return msip_ & 1; }
+  uint64_t mtimecmp(unsigned hart = 0) const { return per_hart_[hart].mtimecmp; }
+  bool msip(unsigned hart = 0) const { return per_hart_[hart].msip & 1; }
 
   std::string_view state_name() const override { return "clint"; }
-  int state_version() const override { return 1; }
+  int state_version() const override { return 2; }
+  int state_min_version() const override { return 2; }
   void visit_state(StateVisitor& v) override;
   void post_load() override;
 
  private:
+  struct PerHart {
+    uint32_t msip = 0;
+    uint64_t mtimecmp = 0;
+  };
   GuestClock& clock_;
-  InterruptTarget& hart_;
-  uint32_t msip_ = 0;
-  uint64_t mtimecmp_ = 0;
+  std::vector<InterruptTarget*> harts_;
+  std::vector<PerHart> per_hart_;
 };
 
 }  // namespace ferry

@@ -3,11 +3,13 @@
 namespace ferry {
 namespace {
 
-constexpr unsigned kContextMipBit[Plic::kNumContexts] = {kMipMeip, kMipSeip};
+// Context 2h is hart h's M-mode external interrupt, 2h + 1 its S-mode one.
+constexpr unsigned kContextMipBit[2] = {kMipMeip, kMipSeip};
 
 }  // namespace
 
-Plic::Plic(InterruptTarget& hart) : hart_(hart) {
+Plic::Plic(std::vector<InterruptTarget*> harts)
+    : harts_(std::move(harts)), contexts_(2 * static_cast<unsigned>(harts_.size())) {
   for (unsigned s = 0; s < kNumSources; ++s) {
     lines_[s].plic = this;
     lines_[s].source = s;
@@ -49,8 +51,8 @@ unsigned Plic::best_source(unsigned ctx) const {
 }
 
 void Plic::update() {
-  for (unsigned ctx = 0; ctx < kNumContexts; ++ctx)
-    hart_.set_interrupt_pending(kContextMipBit[ctx], best_source(ctx) != 0);
+  for (unsigned ctx = 0; ctx < contexts_; ++ctx)
+    harts_[ctx / 2]->set_interrupt_pending(kContextMipBit[ctx % 2], best_source(ctx) != 0);
 }
 
 uint32_t Plic::claim(unsigned ctx) {
@@ -82,10 +84,10 @@ uint32_t Plic::read32(uint64_t offset) {
   if (offset < kContextBase) {
     uint64_t ctx = (offset - kEnableBase) / kEnableStride;
     uint64_t w = (offset - kEnableBase) % kEnableStride / 4;
-    return ctx < kNumContexts && w < kWords ? enable_[ctx * kWords + w] : 0;
+    return ctx < contexts_ && w < kWords ? enable_[ctx * kWords + w] : 0;
   }
   uint64_t ctx = (offset - kContextBase) / kContextStride;
-  if (ctx >= kNumContexts) return 0;
+  if (ctx >= contexts_) return 0;
   switch ((offset - kContextBase) % kContextStride) {
     case 0: return threshold_[ctx];
     case 4: return claim(static_cast<unsigned>(ctx));
@@ -105,14 +107,14 @@ void Plic::write32(uint64_t offset, uint32_t value) {
   if (offset < kContextBase) {
     uint64_t ctx = (offset - kEnableBase) / kEnableStride;
     uint64_t w = (offset - kEnableBase) % kEnableStride / 4;
-    if (ctx >= kNumContexts || w >= kWords) return;
+    if (ctx >= contexts_ || w >= kWords) return;
     if (w == 0) value &= ~1u;  // source 0 does not exist
     enable_[ctx * kWords + w] = value;
     update();
     return;
   }
   uint64_t ctx = (offset - kContextBase) / kContextStride;
-  if (ctx >= kNumContexts) return;
+  if (ctx >= contexts_) return;
   switch ((offset - kContextBase) % kContextStride) {
     case 0:
       threshold_[ctx] = value & kMaxPriority;
@@ -168,7 +170,7 @@ void Plic::post_load() {
   for (auto& t : threshold_) t &= kMaxPriority;
   priority_[0] = 0;
   for (Bits* b : {&pending_, &claimed_, &level_}) (*b)[0] &= ~1u;
-  for (unsigned ctx = 0; ctx < kNumContexts; ++ctx) enable_[ctx * kWords] &= ~1u;
+  for (unsigned ctx = 0; ctx < contexts_; ++ctx) enable_[ctx * kWords] &= ~1u;
   update();
 }
 

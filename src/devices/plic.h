@@ -1,7 +1,7 @@
 // Plic: the platform-level interrupt controller (sifive,plic-1.0.0) as QEMU's
-// virt board wires it for one hart: kNumSources sources (0 is reserved, so
-// 1..95 are usable) and two contexts, 0 = M-mode external (drives MEIP, mip
-// bit 11) and 1 = S-mode external (drives SEIP, mip bit 9).
+// virt board wires it: kNumSources sources (0 is reserved, so 1..95 are
+// usable) and two contexts per hart, 2h = hart h's M-mode external (drives
+// its MEIP, mip bit 11) and 2h + 1 = its S-mode external (SEIP, mip bit 9).
 //
 // Register window (kWindowSize bytes, 32-bit registers; an 8-byte access is
 // two 32-bit ones, other sizes and misaligned accesses read 0 / are ignored):
@@ -18,16 +18,18 @@
 // source is not pending again until it is completed, after which a line still
 // high pends it again. Claimed state is global, as in QEMU.
 //
-// State ("plic" v1): priorities, pending, claimed, enables, thresholds and the
-// line levels. Load the PLIC before the devices that raise its lines.
+// State ("plic" v2): priorities, pending, claimed, enables and thresholds of
+// every possible context (kMaxContexts, whatever the hart count) and the line
+// levels. Load the PLIC before the devices that raise its lines.
 //
-// Threads: vCPU thread, or any thread while the VM is paused; devices call the
-// IrqLines on the vCPU thread.
+// Threads: under the VM's device lock (any hart's thread), or any thread
+// while the VM is paused.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "devices/interrupt_target.h"
 #include "devices/mmio_device.h"
@@ -38,7 +40,8 @@ class Plic : public MmioDevice {
  public:
   static constexpr uint64_t kWindowSize = 0x600000;
   static constexpr unsigned kNumSources = 96;
-  static constexpr unsigned kNumContexts = 2;
+  static constexpr unsigned kMaxHarts = 8;
+  static constexpr unsigned kMaxContexts = 2 * kMaxHarts;
   static constexpr uint32_t kMaxPriority = 7;
 
   static constexpr uint64_t kPriorityBase = 0x0;
@@ -48,8 +51,9 @@ class Plic : public MmioDevice {
   static constexpr uint64_t kContextBase = 0x200000;
   static constexpr uint64_t kContextStride = 0x1000;
 
-  // `hart` must outlive the Plic.
-  explicit Plic(InterruptTarget& hart);
+  // The harts must outlive the Plic (at most kMaxHarts).
+  explicit Plic(InterruptTarget& hart) : Plic(std::vector<InterruptTarget*>{&hart}) {}
+  explicit Plic(std::vector<InterruptTarget*> harts);
   Plic(const Plic&) = delete;
   Plic& operator=(const Plic&) = delete;
 
@@ -68,7 +72,8 @@ class Plic : public MmioDevice {
   bool claimed(unsigned source) const { return test(claimed_, source); }
 
   std::string_view state_name() const override { return "plic"; }
-  int state_version() const override { return 1; }
+  int state_version() const override { return 2; }
+  int state_min_version() const override { return 2; }
   void visit_state(StateVisitor& v) override;
   void post_load() override;
 
@@ -100,14 +105,15 @@ class Plic : public MmioDevice {
   // Drives MEIP/SEIP from the current state.
   void update();
 
-  InterruptTarget& hart_;
+  std::vector<InterruptTarget*> harts_;
+  unsigned contexts_;  // 2 per hart
   std::array<SourceLine, kNumSources> lines_;
   std::array<uint32_t, kNumSources> priority_{};
   Bits pending_{};
   Bits claimed_{};
   Bits level_{};
-  std::array<uint32_t, kWords * kNumContexts> enable_{};
-  std::array<uint32_t, kNumContexts> threshold_{};
+  std::array<uint32_t, kWords * kMaxContexts> enable_{};
+  std::array<uint32_t, kMaxContexts> threshold_{};
 };
 
 }  // namespace ferry

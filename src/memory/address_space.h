@@ -2,9 +2,14 @@
 //
 // The CPU asks `is_ram`/`find_mmio`/`rom_host` on TLB misses; devices doing
 // DMA write through GuestRam (ram()), so the dirty log sees them.
+//
+// Device access goes through mmio_read/mmio_write, which hold the device lock
+// (one for all devices, like QEMU's big lock) when one is set: with several
+// harts, each on its own thread, device models see one access at a time.
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,6 +43,19 @@ class AddressSpace {
   // The region holding gpa, or nullptr.
   const MmioRegion* find_mmio(uint64_t gpa) const;
 
+  // A device access under the device lock (if set).
+  uint64_t mmio_read(const MmioRegion& r, uint64_t gpa, unsigned size) {
+    if (!device_lock_) return r.device->mmio_read(gpa - r.base, size);
+    std::lock_guard<std::mutex> lock(*device_lock_);
+    return r.device->mmio_read(gpa - r.base, size);
+  }
+  void mmio_write(const MmioRegion& r, uint64_t gpa, unsigned size, uint64_t value) {
+    if (!device_lock_) return r.device->mmio_write(gpa - r.base, size, value);
+    std::lock_guard<std::mutex> lock(*device_lock_);
+    r.device->mmio_write(gpa - r.base, size, value);
+  }
+  void set_device_lock(std::mutex* lock) { device_lock_ = lock; }
+
   const std::vector<MmioRegion>& regions() const { return mmio_; }
 
  private:
@@ -47,6 +65,7 @@ class AddressSpace {
     std::string name;
   };
   GuestRam& ram_;
+  std::mutex* device_lock_ = nullptr;
   std::vector<MmioRegion> mmio_;
   std::vector<RomRegion> rom_;
 };

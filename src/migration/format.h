@@ -3,7 +3,7 @@
 //   stream   := header config section* eof
 //   header   := "FERRYMIG" (8 bytes) u32 version
 //   config   := u8 kSectionConfig  str machine  str cpu  u32 page_size
-//               u64 ram_base  u64 ram_size  u8 ram_assumption
+//               u64 ram_base  u64 ram_size  u32 harts  u8 ram_assumption
 //               u8 handover  u32 handover_timeout_ms  footer
 //   section  := u8 type  (START | FULL):  u32 section_id  str name  u32 instance  u32 version
 //                        (PART | END):    u32 section_id
@@ -44,7 +44,7 @@
 namespace ferry::migration_format {
 
 constexpr char kMagic[8] = {'F', 'E', 'R', 'R', 'Y', 'M', 'I', 'G'};
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 
 constexpr uint8_t kSectionConfig = 0x01;
 constexpr uint8_t kSectionStart = 0x02;

@@ -22,6 +22,7 @@ StreamConfig stream_config_of(Vm& vm, bool confirm_handover, uint32_t handover_t
   c.page_size = static_cast<uint32_t>(kPageSize);
   c.ram_base = vm.board().ram().base();
   c.ram_size = vm.board().ram().size();
+  c.harts = vm.board().hart_count();
   c.ram_assumption = fmt::kRamUnsentZero;
   c.handover = confirm_handover ? fmt::kHandoverConfirm : fmt::kHandoverNone;
   c.handover_timeout_ms = handover_timeout_ms;
@@ -37,6 +38,7 @@ void write_stream_start(StreamWriter& out, const StreamConfig& c) {
   out.u32(c.page_size);
   out.u64(c.ram_base);
   out.u64(c.ram_size);
+  out.u32(c.harts);
   out.u8(c.ram_assumption);
   out.u8(c.handover);
   out.u32(c.handover_timeout_ms);
@@ -50,6 +52,7 @@ void read_stream_config(StreamReader& in, StreamConfig* c) {
   c->page_size = in.u32();
   c->ram_base = in.u64();
   c->ram_size = in.u64();
+  c->harts = in.u32();
   c->ram_assumption = in.u8();
   c->handover = in.u8();
   c->handover_timeout_ms = in.u32();
@@ -71,6 +74,10 @@ bool check_stream_config(const StreamConfig& c, Vm& vm, std::string* error) {
                   ", this VM has %" PRIu64 " MiB at 0x%" PRIx64 " (start it with -m %" PRIu64 "M)",
                   c.ram_size >> 20, c.ram_base, ram.size() >> 20, ram.base(), c.ram_size >> 20);
     *error = msg;
+  } else if (c.harts != vm.board().hart_count()) {
+    *error = "CPU count mismatch: the stream has " + std::to_string(c.harts) +
+             " harts, this VM has " + std::to_string(vm.board().hart_count()) +
+             " (start it with -smp " + std::to_string(c.harts) + ")";
   } else if (c.ram_assumption != fmt::kRamUnsentZero) {
     *error = "the stream assumes RAM contents this ferry does not know (assumption " +
              std::to_string(c.ram_assumption) + ")";

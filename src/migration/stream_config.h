@@ -18,6 +18,7 @@ struct StreamConfig {
   uint32_t page_size = 0;
   uint64_t ram_base = 0;
   uint64_t ram_size = 0;
+  uint32_t harts = 0;
   uint8_t ram_assumption = 0;  // migration_format::kRamUnsentZero
   uint8_t handover = 0;        // migration_format::kHandover{None,Confirm}
   uint32_t handover_timeout_ms = 0;  // destination: how long to wait for GO

@@ -16,6 +16,8 @@
 namespace ferry {
 namespace {
 
+constexpr uint64_t kMaxSmp = 8;  // Plic::kMaxHarts
+
 constexpr uint64_t kDefaultRamSize = 128ull << 20;
 constexpr uint64_t kRamAlign = 8192;  // QEMU aligns -m up to 8 KiB
 
@@ -264,6 +266,7 @@ bool Parser::opt_memory(const std::string& spelled, const std::string& arg) {
 bool Parser::opt_smp(const std::string& spelled, const std::string& arg) {
   static constexpr std::string_view kKeys[] = {"cpus",  "maxcpus", "sockets", "dies", "clusters",
                                                "cores", "threads", "books",   "drawers"};
+  int cpus = 0, cores = 0, maxcpus = 0;
   for (const KeyValue& kv : split_opts(arg, "cpus")) {
     bool known = false;
     for (std::string_view k : kKeys) known = known || kv.key == k;
@@ -272,12 +275,28 @@ bool Parser::opt_smp(const std::string& spelled, const std::string& arg) {
     if (!n) {
       return fail(spelled + " " + arg + ": Parameter '" + kv.key + "' expects a number");
     }
-    if (*n != 1) {
+    if (kv.key == "cpus" || kv.key == "maxcpus" || kv.key == "cores") {
+      if (*n < 1 || *n > kMaxSmp)
+        return fail(spelled + " " + arg + ": " + kv.key + "=" + kv.value +
+                    ": ferry's virt board has 1 to " + std::to_string(kMaxSmp) + " CPUs");
+      if (kv.key == "cpus") cpus = static_cast<int>(*n);
+      if (kv.key == "cores") cores = static_cast<int>(*n);
+      if (kv.key == "maxcpus") maxcpus = static_cast<int>(*n);
+    } else if (*n != 1) {
+      // One socket, die, cluster and thread per core: hart topology beyond
+      // a flat list of cores is not emulated.
       return fail(spelled + " " + arg + ": unsupported CPU topology (" + kv.key + "=" +
-                  kv.value + "): ferry emulates exactly 1 CPU");
+                  kv.value + "): ferry's harts are all cores of one socket");
     }
   }
-  result_.config.smp = 1;
+  if (!cpus) cpus = cores ? cores : 1;
+  if (cores && cores != cpus)
+    return fail(spelled + " " + arg + ": cores=" + std::to_string(cores) +
+                " must equal the number of CPUs (" + std::to_string(cpus) + ")");
+  if (maxcpus && maxcpus != cpus)
+    return fail(spelled + " " + arg + ": maxcpus=" + std::to_string(maxcpus) +
+                ": CPU hotplug (maxcpus != cpus) is not supported");
+  result_.config.smp = cpus;
   return true;
 }
 
@@ -420,7 +439,7 @@ std::string usage_text() {
          "-M virt         select the emulated machine (only 'virt'; -M help lists it)\n"
          "-m [size=]megs  set the RAM size; a bare number is MiB, optional suffix\n"
          "                K, M, G or T (default: 128M)\n"
-         "-smp 1          number of CPUs (ferry emulates exactly one)\n"
+         "-smp N          number of CPUs (harts), 1 to 8\n"
          "-name [guest=]name\n"
          "                set the name of the guest (shown by query-name)\n"
          "\n"

@@ -11,9 +11,13 @@ namespace {
 constexpr size_t kSerialQueueLimit = 64 * 1024;
 constexpr uint64_t kMaxIdleWaitNs = 10'000'000;  // re-check timers every 10 ms
 
+// Set on hart threads: run_on_vcpu from there counts the caller as parked.
+thread_local bool on_hart_thread = false;
+
 BoardConfig board_config(const VmConfig& c) {
   BoardConfig b;
   b.ram_size = c.ram_size;
+  b.harts = static_cast<unsigned>(c.smp);
   b.bios = c.bios;
   b.kernel = c.kernel;
   b.append = c.append;
@@ -43,6 +47,9 @@ Vm::Vm(const VmConfig& config, SerialBackend* serial, EventSink* events)
                                         static_cast<PowerControl&>(*this), registry_)),
       ram_migration_(std::make_unique<RamMigration>(board_->ram(), *this)) {
   registry_.add_live(*ram_migration_);
+  board_->bus().set_device_lock(&device_mutex_);
+  for (unsigned i = 0; i < board_->hart_count(); ++i)
+    board_->hart(i).set_wakeup([this] { wake_harts(); });
 }
 
 Vm::~Vm() { join(); }
@@ -55,48 +62,94 @@ void Vm::emit(const std::string& event, const nlohmann::json& data) {
   if (events_) events_->emit_event(event, data);
 }
 
+void Vm::wake_harts() {
+  // Taking the lock orders this wake-up after a hart's last check before it
+  // sleeps, so it cannot be lost.
+  { std::lock_guard<std::mutex> lock(mutex_); }
+  wake_.notify_all();
+}
+
 void Vm::start() {
+  bool run = false;
   if (!config_.incoming.empty()) {
     state_ = RunState::kInMigrate;
   } else if (config_.start_paused) {
     state_ = RunState::kPrelaunch;
   } else {
     state_ = RunState::kRunning;
-    running_ = true;
+    run = true;
     board_->clock().resume();
   }
-  vcpu_ = std::thread([this] { vcpu_main(); });
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    running_ = run;
+    live_threads_ = board_->hart_count();
+  }
+  for (unsigned i = 0; i < board_->hart_count(); ++i)
+    threads_.emplace_back([this, i] { hart_main(i); });
 }
 
 void Vm::join() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_thread_ = true;
+    stop_threads_ = true;
   }
   wake_.notify_all();
-  if (board_) board_->hart().request_exit();
-  if (vcpu_.joinable()) vcpu_.join();
+  if (board_)
+    for (unsigned i = 0; i < board_->hart_count(); ++i) board_->hart(i).request_exit();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
 }
 
 void Vm::run_on_vcpu(std::function<void()> fn) {
-  if (vcpu_.get_id() == std::this_thread::get_id() || !vcpu_.joinable()) {
+  if (threads_.empty()) {  // not started (or joined): nothing runs
     fn();
     return;
   }
-  auto task = std::make_shared<std::packaged_task<void()>>(std::move(fn));
-  std::future<void> done = task->get_future();
-  {
+  const bool self = on_hart_thread;
+  if (self) {
+    // This hart stands aside first, so another stop-the-world already under
+    // way (and waiting for it) can finish before this one starts.
     std::lock_guard<std::mutex> lock(mutex_);
-    work_.push_back([task] { (*task)(); });
+    ++parked_count_;
+    parked_.notify_all();
   }
-  wake_.notify_all();
-  board_->hart().request_exit();
-  done.get();  // rethrows what fn threw
+  std::exception_ptr error;
+  {
+    std::lock_guard<std::mutex> owner(world_owner_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++park_requests_;
+    }
+    for (unsigned i = 0; i < board_->hart_count(); ++i) board_->hart(i).request_exit();
+    wake_.notify_all();
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      parked_.wait(lock, [this] { return parked_count_ >= live_threads_; });
+    }
+    try {
+      fn();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --park_requests_;
+      if (self) --parked_count_;
+    }
+    wake_.notify_all();
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 void Vm::pause_vcpu(RunState new_state) {
-  const bool was_running = running_;
-  running_ = false;
+  bool was_running;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    was_running = running_;
+    running_ = false;
+  }
   board_->clock().pause();
   state_ = new_state;
   if (was_running) {
@@ -106,11 +159,15 @@ void Vm::pause_vcpu(RunState new_state) {
 }
 
 void Vm::resume_vcpu() {
-  running_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    running_ = true;
+  }
   board_->clock().resume();
   state_ = RunState::kRunning;
   registry_.notify_run_state(true);
   emit("RESUME");
+  wake_.notify_all();
 }
 
 void Vm::check_run_state_free(const char* command) const {
@@ -124,12 +181,12 @@ void Vm::check_run_state_free(const char* command) const {
 }
 
 void Vm::stop() {
-  // Checked here too, so the answer comes at once even while the vCPU
-  // thread is busy snapshotting for the migration.
+  // Checked here too, so the answer comes at once even while the world is
+  // stopped for the migration.
   if (migration_holds_run_state_.load()) check_run_state_free("stop");
   run_on_vcpu([this] {
     if (migration_holds_run_state_.load()) check_run_state_free("stop");
-    if (running_) pause_vcpu(RunState::kPaused);
+    if (state_.load() == RunState::kRunning) pause_vcpu(RunState::kPaused);
   });
 }
 
@@ -163,7 +220,7 @@ void Vm::system_reset() {
 
 void Vm::quit() {
   run_on_vcpu([this] {
-    if (running_) pause_vcpu(RunState::kShutdown);
+    if (state_.load() == RunState::kRunning) pause_vcpu(RunState::kShutdown);
     emit("SHUTDOWN", {{"guest", false}, {"reason", "host-qmp-quit"}});
     exiting_ = true;
     if (exit_handler_) exit_handler_(0);
@@ -171,10 +228,10 @@ void Vm::quit() {
 }
 
 void Vm::sync_dirty_log(std::vector<uint64_t>& bits) {
-  // Between run slices no hart is storing: each drops its write TLB and the
-  // log is taken in one step.
+  // With the world stopped no hart is storing: each drops its write TLB and
+  // the log is taken in one step.
   run_on_vcpu([this, &bits] {
-    board_->hart().drop_write_tlb();
+    for (unsigned i = 0; i < board_->hart_count(); ++i) board_->hart(i).drop_write_tlb();
     board_->ram().harvest_dirty(bits);
   });
 }
@@ -183,8 +240,8 @@ bool Vm::pause_for_migration() {
   bool was_running = false;
   run_on_vcpu([this, &was_running] {
     migration_holds_run_state_.store(true);
-    was_running = running_;
     const RunState before = state_.load();
+    was_running = before == RunState::kRunning;
     pause_vcpu(RunState::kFinishMigrate);
     if (!was_running) state_ = before;  // a paused VM keeps its state name
   });
@@ -194,15 +251,15 @@ bool Vm::pause_for_migration() {
 void Vm::resume_after_migration(bool was_running) {
   run_on_vcpu([this, was_running] {
     migration_holds_run_state_.store(false);
-    if (was_running && !running_) resume_vcpu();
-    else if (!running_ && state_ == RunState::kFinishMigrate) state_ = RunState::kPaused;
+    if (was_running && state_.load() != RunState::kRunning) resume_vcpu();
+    else if (state_ == RunState::kFinishMigrate) state_ = RunState::kPaused;
   });
 }
 
 void Vm::finish_outgoing_migration() {
   run_on_vcpu([this] {
     migration_holds_run_state_.store(false);
-    if (running_) pause_vcpu(RunState::kPostMigrate);
+    if (state_.load() == RunState::kRunning) pause_vcpu(RunState::kPostMigrate);
     state_ = RunState::kPostMigrate;
   });
 }
@@ -225,98 +282,125 @@ void Vm::serial_input(const uint8_t* data, size_t len) {
       serial_in_.push_back(data[i]);
   }
   wake_.notify_all();
-  if (board_) board_->hart().request_exit();
+  if (board_) board_->hart(0).request_exit();
 }
 
 void Vm::request_poweroff(int exit_code) {
-  pending_poweroff_ = exit_code;
-  board_->hart().request_exit();
+  pending_poweroff_.store(exit_code);
+  for (unsigned i = 0; i < board_->hart_count(); ++i) board_->hart(i).request_exit();
 }
 
 void Vm::request_reset() {
-  pending_reset_ = true;
-  board_->hart().request_exit();
-}
-
-void Vm::run_posted_work() {
-  for (;;) {
-    std::function<void()> fn;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (work_.empty()) return;
-      fn = std::move(work_.front());
-      work_.pop_front();
-    }
-    fn();
-  }
+  pending_reset_.store(true);
+  for (unsigned i = 0; i < board_->hart_count(); ++i) board_->hart(i).request_exit();
 }
 
 void Vm::feed_serial_input() {
   Uart16550& uart = board_->uart();
-  std::lock_guard<std::mutex> lock(mutex_);
-  while (!serial_in_.empty() && uart.can_receive()) {
-    uart.receive(serial_in_.front());
-    serial_in_.pop_front();
+  std::lock_guard<std::mutex> device(device_mutex_);
+  while (uart.can_receive()) {
+    uint8_t c;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (serial_in_.empty()) return;
+      c = serial_in_.front();
+      serial_in_.pop_front();
+    }
+    uart.receive(c);  // may raise an interrupt, whose wake-up takes mutex_
   }
 }
 
 void Vm::handle_power_requests() {
-  if (pending_reset_) {
-    pending_reset_ = false;
-    board_->reset();
-    emit("RESET", {{"guest", true}, {"reason", "guest-reset"}});
+  if (pending_reset_.exchange(false)) {
+    run_on_vcpu([this] {
+      board_->reset();
+      emit("RESET", {{"guest", true}, {"reason", "guest-reset"}});
+    });
   }
-  if (pending_poweroff_ >= 0 && !exiting_) {
-    const int code = pending_poweroff_;
-    pending_poweroff_ = -1;
-    pause_vcpu(RunState::kShutdown);
-    emit("SHUTDOWN", {{"guest", true}, {"reason", "guest-shutdown"}});
-    exiting_ = true;
-    if (exit_handler_) exit_handler_(code);
+  const int code = pending_poweroff_.exchange(-1);
+  if (code >= 0) {
+    run_on_vcpu([this, code] {
+      if (exiting_) return;
+      pause_vcpu(RunState::kShutdown);
+      emit("SHUTDOWN", {{"guest", true}, {"reason", "guest-shutdown"}});
+      exiting_ = true;
+      if (exit_handler_) exit_handler_(code);
+    });
   }
 }
 
-void Vm::wait_for_interrupt() {
+void Vm::wait_for_interrupt(unsigned index) {
   VirtBoard& b = *board_;
-  b.update_timers();
-  if (b.hart().interrupt_pending()) return;
+  Hart& hart = b.hart(index);
+  {
+    std::lock_guard<std::mutex> device(device_mutex_);
+    b.update_timers();
+  }
+  if (hart.interrupt_pending()) return;
   const uint64_t wait_ns =
-      std::min<uint64_t>(b.clock().host_ns_until(b.clint().next_deadline_ticks()),
+      std::min<uint64_t>(b.clock().host_ns_until(b.clint().next_deadline_ticks(index)),
                          kMaxIdleWaitNs);
   std::unique_lock<std::mutex> lock(mutex_);
-  if (!work_.empty() || !serial_in_.empty() || stop_thread_) return;
+  if (park_requests_ || stop_threads_ || !running_ || hart.interrupt_pending()) return;
+  if (index == 0 && !serial_in_.empty()) return;
   wake_.wait_for(lock, std::chrono::nanoseconds(wait_ns));
 }
 
-void Vm::vcpu_main() {
-  VirtBoard& b = *board_;
-  Hart& hart = b.hart();
+bool Vm::wait_until_runnable(std::unique_lock<std::mutex>& lock) {
   for (;;) {
-    run_posted_work();
+    if (stop_threads_) return false;
+    if (park_requests_) {
+      ++parked_count_;
+      parked_.notify_all();
+      wake_.wait(lock, [this] { return park_requests_ == 0 || stop_threads_; });
+      --parked_count_;
+      continue;
+    }
+    if (!running_) {
+      wake_.wait(lock, [this] { return running_ || park_requests_ || stop_threads_; });
+      continue;
+    }
+    return true;
+  }
+}
+
+void Vm::hart_main(unsigned index) {
+  on_hart_thread = true;
+  VirtBoard& b = *board_;
+  Hart& hart = b.hart(index);
+  for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      if (stop_thread_) break;
-      if (!running_) {
-        wake_.wait(lock, [this] { return stop_thread_ || !work_.empty(); });
-        continue;
-      }
+      if (!wait_until_runnable(lock)) break;
     }
-    feed_serial_input();
-    b.update_timers();
+    if (index == 0) feed_serial_input();
+    {
+      std::lock_guard<std::mutex> device(device_mutex_);
+      b.update_timers();
+    }
     const auto slice_start = std::chrono::steady_clock::now();
     const StopReason reason = hart.run(kSliceInstructions);
-    if (serial_) serial_->flush();
+    if (index == 0 && serial_) {
+      std::lock_guard<std::mutex> device(device_mutex_);
+      serial_->flush();
+    }
     if (const uint32_t pct = throttle_percent_.load(std::memory_order_relaxed)) {
-      // auto-converge: sleep so the vCPU runs (100 - pct)% of the time.
+      // auto-converge: sleep so the hart runs (100 - pct)% of the time.
       const auto ran = std::chrono::steady_clock::now() - slice_start;
       std::unique_lock<std::mutex> lock(mutex_);
-      if (work_.empty() && !stop_thread_)
+      if (!park_requests_ && !stop_threads_)
         wake_.wait_for(lock, ran * pct / (100 - std::min<uint32_t>(pct, 99)));
     }
     handle_power_requests();
-    if (reason == StopReason::kWfi && running_) wait_for_interrupt();
+    if (reason == StopReason::kWfi) wait_for_interrupt(index);
   }
-  if (serial_) serial_->flush();
+  if (index == 0 && serial_) {
+    std::lock_guard<std::mutex> device(device_mutex_);
+    serial_->flush();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  --live_threads_;
+  parked_.notify_all();
 }
 
 }  // namespace ferry

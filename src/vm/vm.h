@@ -1,4 +1,4 @@
-// Vm: a VirtBoard plus the vCPU thread that runs it, and the run state.
+// Vm: a VirtBoard plus one thread per hart that runs it, and the run state.
 //
 //   prelaunch --cont--> running <--stop/cont--> paused
 //   running --guest poweroff--> shutdown      (any) --quit--> process ends
@@ -8,10 +8,13 @@
 // the end of the hand-over, a destination until its stream is loaded),
 // stop / cont / system_reset are refused with a message.
 //
-// Threads: the vCPU thread owns the board. Every other thread talks to it
-// through run_on_vcpu() (runs a function between two run slices or while the
-// VM is paused, and waits for it) or through the thread-safe entry points
-// below. Device state therefore only changes on the vCPU thread.
+// Threads: each hart runs on a thread of its own (the interpreter back end);
+// device models are reached from them under the device lock (one for all
+// devices). Every other thread talks to the VM through run_on_vcpu(), which
+// stops the world: it parks every hart thread between two run slices (or
+// finds them idle), runs the function on the calling thread, and lets them
+// go again. Device state therefore changes only under the device lock or
+// with the world stopped.
 #pragma once
 
 #include <atomic>
@@ -45,13 +48,13 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   Vm(const VmConfig& config, SerialBackend* serial, EventSink* events);
   ~Vm() override;
 
-  // Called (on the vCPU thread) when the process should end with `code`:
-  // the guest powered off, or quit was requested.
+  // Called (with the world stopped) when the process should end with
+  // `code`: the guest powered off, or quit was requested.
   void set_exit_handler(std::function<void(int code)> handler);
 
-  // Starts the vCPU thread in the state the configuration asks for.
+  // Starts the hart threads in the state the configuration asks for.
   void start();
-  // Stops and joins the vCPU thread.
+  // Stops and joins the hart threads.
   void join();
 
   // VmControl (main thread). cont() throws std::runtime_error when the VM
@@ -66,11 +69,12 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   // Host input for the serial port (any thread).
   void serial_input(const uint8_t* data, size_t len);
 
-  // Runs `fn` on the vCPU thread between run slices (or while paused) and
-  // returns after it ran.
+  // Stops the world (every hart between two run slices, or idle), runs `fn`
+  // on this thread, and lets the harts go again; rethrows what fn threw.
+  // From a hart's own thread too (that hart counts as stopped).
   void run_on_vcpu(std::function<void()> fn);
 
-  // vCPU thread only (or inside run_on_vcpu): state changes with events.
+  // Inside run_on_vcpu only: state changes with events.
   void pause_vcpu(RunState new_state);
   void resume_vcpu();
 
@@ -103,17 +107,19 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   EventSink* events() { return events_; }
 
  private:
-  // PowerControl (vCPU thread, from inside an MMIO write).
+  // PowerControl (a hart's thread, from inside an MMIO write).
   void request_poweroff(int exit_code) override;
   void request_reset() override;
 
-  void vcpu_main();
+  void hart_main(unsigned index);
+  // Waits (mutex_ held) while the harts should not run; false: end the thread.
+  bool wait_until_runnable(std::unique_lock<std::mutex>& lock);
   // Throws when a migration holds the run state.
   void check_run_state_free(const char* command) const;
-  void run_posted_work();
   void feed_serial_input();
   void handle_power_requests();
-  void wait_for_interrupt();
+  void wait_for_interrupt(unsigned index);
+  void wake_harts();
   void emit(const std::string& event, const nlohmann::json& data = nlohmann::json::object());
 
   VmConfig config_;
@@ -126,19 +132,26 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   std::function<void(int)> exit_handler_;
 
   std::atomic<RunState> state_{RunState::kPrelaunch};
-  bool running_ = false;  // vCPU thread: is the hart being run?
-  bool exiting_ = false;  // vCPU thread: the process is ending
+  bool exiting_ = false;  // world stopped: the process is ending
 
-  std::mutex mutex_;  // guards the fields below
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> work_;
+  // The device lock: every MMIO access (AddressSpace), timers, serial input.
+  // Lock order: device_mutex_ before mutex_.
+  std::mutex device_mutex_;
+  std::mutex world_owner_;  // one stop-the-world at a time
+  std::mutex mutex_;        // guards the fields below
+  std::condition_variable wake_;    // harts: run, park, wake from WFI
+  std::condition_variable parked_;  // stop-the-world: a hart parked
+  bool running_ = false;            // the harts should run
+  bool stop_threads_ = false;
+  unsigned park_requests_ = 0;      // > 0: every hart thread parks
+  unsigned parked_count_ = 0;       // hart threads parked (or standing aside)
+  unsigned live_threads_ = 0;       // hart threads not yet ended
   std::deque<uint8_t> serial_in_;
-  bool stop_thread_ = false;
 
   std::atomic<uint32_t> throttle_percent_{0};
-  int pending_poweroff_ = -1;  // vCPU thread: exit code requested by the guest
-  bool pending_reset_ = false;
-  std::thread vcpu_;
+  std::atomic<int> pending_poweroff_{-1};  // exit code requested by the guest
+  std::atomic<bool> pending_reset_{false};
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace ferry

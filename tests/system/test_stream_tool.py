@@ -45,7 +45,7 @@ class StreamTool(unittest.TestCase):
     def test_describes_every_section(self):
         p = self.run_tool(self.state)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        for needle in ("ferry migration stream, version 2", "hand-over: none",
+        for needle in ("ferry migration stream, version 3", "hand-over: none", "1 harts",
                        "RAM 128 MiB at 0x80000000",
                        "'ram' instance 0", "'plic'", "'clint'", "'serial'", "'cpu'",
                        "    pc = 0x", "    mstatus = 0x", "end of stream"):

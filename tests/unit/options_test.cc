@@ -146,13 +146,20 @@ TEST(OptionsTest, SmpOne) {
   EXPECT_EQ(ok({"-smp", "1,sockets=1,cores=1,threads=1,maxcpus=1"}).smp, 1);
 }
 
-TEST(OptionsTest, SmpOtherThanOneIsAnError) {
-  std::string e = err({"-smp", "2"});
-  EXPECT_NE(e.find("ferry: -smp 2"), std::string::npos) << e;
-  EXPECT_NE(e.find("1 CPU"), std::string::npos) << e;
-  EXPECT_NE(err({"-smp", "cpus=4"}).find("cpus=4"), std::string::npos);
+TEST(OptionsTest, SmpSeveralHarts) {
+  EXPECT_EQ(ok({"-smp", "4"}).smp, 4);
+  EXPECT_EQ(ok({"-smp", "cpus=8"}).smp, 8);
+  EXPECT_EQ(ok({"-smp", "2,sockets=1,cores=2,threads=1,maxcpus=2"}).smp, 2);
+  EXPECT_EQ(ok({"-smp", "cores=3"}).smp, 3);
+}
+
+TEST(OptionsTest, SmpOutOfRangeOrOtherTopologiesAreErrors) {
+  std::string e = err({"-smp", "9"});
+  EXPECT_NE(e.find("ferry: -smp 9"), std::string::npos) << e;
+  EXPECT_NE(e.find("1 to 8 CPUs"), std::string::npos) << e;
   EXPECT_NE(err({"-smp", "1,maxcpus=2"}).find("maxcpus=2"), std::string::npos);
   EXPECT_NE(err({"-smp", "1,cores=2"}).find("cores=2"), std::string::npos);
+  EXPECT_NE(err({"-smp", "2,sockets=2"}).find("sockets=2"), std::string::npos);
   EXPECT_NE(err({"-smp", "0"}).find("ferry: -smp 0"), std::string::npos);
   EXPECT_NE(err({"-smp", "two"}).find("expects a number"), std::string::npos);
   EXPECT_NE(err({"-smp", "1,bogus=1"}).find("Invalid parameter 'bogus'"), std::string::npos);

@@ -58,6 +58,29 @@ using Cells = std::vector<uint32_t>;
 
 Tree default_tree() { return Tree(build_virt_fdt(VirtFdtParams{})); }
 
+// With four harts, the numbers QEMU 7.2's `-M virt,dumpdtb=… -smp 4` gives.
+TEST(VirtFdtTest, FourHartsAreNumberedAsQemuDoes) {
+  VirtFdtParams p;
+  p.harts = 4;
+  Tree t(build_virt_fdt(p));
+  ASSERT_EQ(fdt_check_header(t.fdt()), 0);
+  EXPECT_EQ(t.cell("/cpus/cpu@0", "phandle"), 7u);
+  EXPECT_EQ(t.cell("/cpus/cpu@0/interrupt-controller", "phandle"), 8u);
+  EXPECT_EQ(t.cell("/cpus/cpu@3", "phandle"), 1u);
+  EXPECT_EQ(t.cell("/cpus/cpu@3", "reg"), 3u);
+  EXPECT_EQ(t.cell("/cpus/cpu-map/cluster0/core2", "cpu"), 3u);
+  EXPECT_EQ(t.cell("/soc/plic@c000000", "phandle"), 9u);
+  EXPECT_EQ(t.cell("/soc/test@100000", "phandle"), 10u);
+  EXPECT_EQ(t.cell("/poweroff", "regmap"), 10u);
+  EXPECT_EQ(t.cell("/soc/serial@10000000", "interrupt-parent"), 9u);
+  EXPECT_EQ(t.cells("/soc/plic@c000000", "interrupts-extended"),
+            (Cells{8, 11, 8, 9, 6, 11, 6, 9, 4, 11, 4, 9, 2, 11, 2, 9}));
+  EXPECT_EQ(t.cells("/soc/clint@2000000", "interrupts-extended"),
+            (Cells{8, 3, 8, 7, 6, 3, 6, 7, 4, 3, 4, 7, 2, 3, 2, 7}));
+  // The blob lists the cpus from the first, as QEMU's does.
+  EXPECT_LT(t.node("/cpus/cpu@0"), t.node("/cpus/cpu@3"));
+}
+
 TEST(VirtFdtTest, IsAValidPackedBlob) {
   Tree t = default_tree();
   ASSERT_EQ(fdt_check_header(t.fdt()), 0);
