@@ -196,6 +196,47 @@ TEST_F(MigrationCoreTest, StopContAndResetAreRefusedDuringStopAndCopy) {
   src.join();
 }
 
+// Two harts, each on its own thread, both storing: stop-and-copy stops both,
+// each travels as its own "cpu" instance, and RAM and every hart's state
+// arrive exactly.
+TEST_F(MigrationCoreTest, EveryHartStopsAndTravelsAsItsOwnInstance) {
+  VmConfig scfg = config(image_);
+  scfg.smp = 2;
+  Vm src(scfg, nullptr, nullptr);
+  src.start();
+  VmConfig dcfg = destination_config();
+  dcfg.smp = 2;
+  Vm dst(dcfg, nullptr, nullptr);
+  dst.start();
+  ASSERT_NE(src.state_registry().find("cpu", 1), nullptr);
+  ASSERT_TRUE(wait_for([&] {
+    uint64_t a = 0, b = 0;
+    src.run_on_vcpu([&] { a = src.board().hart(0).reg(6); b = src.board().hart(1).reg(6); });
+    return a > 1000 && b > 1000;  // both harts run
+  }));
+  MigrationManager msrc(src, nullptr);
+  ASSERT_EQ(migrate(msrc, dst), 1) << incoming_->message;
+  ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kCompleted; }));
+  const GuestRam& a = src.board().ram();
+  const GuestRam& b = dst.board().ram();
+  EXPECT_EQ(std::memcmp(a.host(), b.host(), a.size()), 0);
+  for (unsigned h = 0; h < 2; ++h) {
+    EXPECT_EQ(src.board().hart(h).pc(), dst.board().hart(h).pc()) << "hart " << h;
+    for (unsigned r = 1; r < 32; ++r)
+      EXPECT_EQ(src.board().hart(h).reg(r), dst.board().hart(h).reg(r)) << "hart " << h << " x" << r;
+  }
+  // The destination runs both harts on.
+  const uint64_t before = dst.board().hart(1).reg(6);
+  dst.cont();
+  EXPECT_TRUE(wait_for([&] {
+    uint64_t v = 0;
+    dst.run_on_vcpu([&] { v = dst.board().hart(1).reg(6); });
+    return v > before + 1000;
+  }));
+  src.join();
+  dst.join();
+}
+
 // A destination that takes the whole stream but never confirms: the source
 // gives up after confirm-timeout, says so, and runs its guest again.
 TEST_F(MigrationCoreTest, NoConfirmationWithinTheDeadlineResumesTheSource) {
