@@ -5,7 +5,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -27,6 +29,28 @@ namespace {
 int fail(const std::string& message) {
   std::fprintf(stderr, "ferry: %s\n", message.c_str());
   return 1;
+}
+
+// -machine dumpdtb=FILE: writes the device tree the guest would get and
+// exits, as QEMU does (exit 0, or 1 when the VM can't be built or the file
+// can't be written).
+int dump_dtb(const VmConfig& config) {
+  std::unique_ptr<Vm> vm;
+  try {
+    vm = std::make_unique<Vm>(config, nullptr, nullptr);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  const std::vector<uint8_t>& fdt = vm->board().fdt();
+  FILE* f = std::fopen(config.dumpdtb.c_str(), "wb");
+  bool written = f && std::fwrite(fdt.data(), 1, fdt.size(), f) == fdt.size();
+  const int write_errno = errno;
+  if (f && std::fclose(f) != 0) written = false;
+  if (!written)
+    return fail("could not dump the device tree to " + config.dumpdtb + ": " +
+                std::strerror(f && errno == 0 ? write_errno : errno));
+  std::fprintf(stderr, "ferry: info: dtb dumped to %s. Exiting.\n", config.dumpdtb.c_str());
+  return 0;
 }
 
 // SIGINT/SIGTERM/SIGHUP end ferry cleanly (terminal restored) through the loop.
@@ -53,6 +77,7 @@ int run(int argc, char** argv) {
     return parsed.exit_code;
   }
   const VmConfig& config = parsed.config;
+  if (!config.dumpdtb.empty()) return dump_dtb(config);
   signal(SIGPIPE, SIG_IGN);
 
   EventLoop loop;

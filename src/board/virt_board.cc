@@ -1,5 +1,8 @@
 #include "board/virt_board.h"
 
+#include <cstdio>
+
+#include "board/fdt_chosen.h"
 #include "board/virt_fdt.h"
 
 namespace ferry {
@@ -52,52 +55,121 @@ VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
                   virtio_slots_.back().get(), "virtio_mmio." + std::to_string(i));
   }
 
-  VirtFdtParams fdt_params;
-  fdt_params.ram_base = kRamBase;
-  fdt_params.ram_size = config.ram_size;
-  fdt_params.bootargs = config.append;
-  fdt_params.harts = config.harts;
-  fdt_ = build_virt_fdt(fdt_params);
-  fdt_addr_ = virt_fdt_address(kRamBase, config.ram_size);
-  if (fdt_addr_ < kRamBase || !ram_.contains(fdt_addr_, fdt_.size()))
-    throw LoadError("RAM is too small for the device tree");
-
   load_images(config);
   bus_.add_rom(kBootRomBase, rom_, "boot_rom");
   reset();
 }
 
+namespace {
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+}  // namespace
+
 void VirtBoard::load_images(const BoardConfig& config) {
+  if (!config.initrd.empty() && config.kernel.empty())
+    throw LoadError("-initrd only allowed with -kernel option");
+  std::vector<uint8_t> dtb_file;
+  uint64_t fdt_reserve = kFdtBuildBufferSize;
+  if (!config.dtb.empty()) {
+    dtb_file = read_image_file("device tree", config.dtb);
+    fdt_reserve = virt_fdt_reserve_for_file(dtb_file.size());
+  }
+  fdt_addr_ = virt_fdt_address(kRamBase, config.ram_size, fdt_reserve);
+  if (fdt_addr_ < kRamBase)
+    throw LoadError("RAM is too small for the device tree (-m " +
+                    std::to_string(config.ram_size >> 20) + "M)");
+
   uint64_t start = kRamBase, next_addr = 0;
   const bool no_bios = config.bios == "none";
+  // Where a kernel goes: after the firmware, 2 MiB aligned (QEMU's
+  // riscv_calc_kernel_start_addr), or at the start of RAM without firmware.
+  uint64_t kernel_load_addr = kRamBase;
   if (!no_bios) {
     const std::string bios = config.bios.empty() ? kDefaultBios : config.bios;
     LoadedImage fw = load_image(bios, ram_, kRamBase);
     start = fw.entry;
-    const uint64_t kernel_addr =
-        (fw.highest + kKernelAlign - 1) / kKernelAlign * kKernelAlign;
+    kernel_load_addr = (fw.highest + kKernelAlign - 1) / kKernelAlign * kKernelAlign;
     images_.push_back(std::move(fw));
-    if (!config.kernel.empty()) {
-      LoadedImage kernel = load_image(config.kernel, ram_, kernel_addr);
-      next_addr = kernel.entry;
-      images_.push_back(std::move(kernel));
-    }
-  } else if (!config.kernel.empty()) {
-    LoadedImage kernel = load_image(config.kernel, ram_, kRamBase);
-    start = kernel.entry;
-    images_.push_back(std::move(kernel));
-  } else {
+    image_names_.push_back("firmware '" + bios + "'");
+  } else if (config.kernel.empty()) {
     throw LoadError("no guest to run: give -kernel, or -bios with firmware");
   }
-  for (const auto& image : images_)
-    if (image.highest > fdt_addr_ && image.lowest < fdt_addr_ + fdt_.size())
-      throw LoadError("the loaded images overlap the device tree at 0x" +
-                      [](uint64_t v) {
-                        char b[24];
-                        std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(v));
-                        return std::string(b);
-                      }(fdt_addr_));
+  if (!config.kernel.empty()) {
+    LoadedImage kernel = load_image(config.kernel, ram_, kernel_load_addr);
+    // QEMU's kernel address: the load address (an ELF's lowest segment, not
+    // its entry). The firmware hands over to it; without firmware the reset
+    // ROM jumps to the ELF's entry.
+    kernel_addr_ = kernel.lowest;
+    if (no_bios) {
+      start = kernel.entry;
+    } else {
+      next_addr = kernel_addr_;
+    }
+    images_.push_back(std::move(kernel));
+    image_names_.push_back("kernel '" + config.kernel + "'");
+  }
+  if (!config.initrd.empty()) {
+    LoadedImage initrd = load_initrd(config.initrd, ram_,
+                                     initrd_address(kernel_addr_, config.ram_size));
+    initrd_start_ = initrd.lowest;
+    initrd_end_ = initrd.highest;
+    images_.push_back(std::move(initrd));
+    image_names_.push_back("initrd '" + config.initrd + "'");
+  }
+  build_fdt(config, dtb_file);
+  check_layout();
   rom_ = build_boot_rom({start, fdt_addr_, next_addr, kNextModeSupervisor});
+}
+
+void VirtBoard::build_fdt(const BoardConfig& config, const std::vector<uint8_t>& dtb_file) {
+  if (!config.dtb.empty()) {
+    FdtChosen chosen;
+    chosen.bootargs = config.append;
+    chosen.initrd_start = initrd_start_;
+    chosen.initrd_end = initrd_end_;
+    try {
+      fdt_ = patch_fdt_chosen(dtb_file, chosen, "device tree '" + config.dtb + "'");
+    } catch (const std::runtime_error& e) {
+      throw LoadError(e.what());
+    }
+    return;
+  }
+  VirtFdtParams fdt_params;
+  fdt_params.ram_base = kRamBase;
+  fdt_params.ram_size = config.ram_size;
+  fdt_params.bootargs = config.append;
+  fdt_params.harts = config.harts;
+  fdt_params.initrd_start = initrd_start_;
+  fdt_params.initrd_end = initrd_end_;
+  fdt_ = build_virt_fdt(fdt_params);
+}
+
+void VirtBoard::check_layout() const {
+  struct Region {
+    std::string name;
+    uint64_t begin, end;
+  };
+  std::vector<Region> regions;
+  for (size_t i = 0; i < images_.size(); ++i)
+    regions.push_back({image_names_[i], images_[i].lowest, images_[i].highest});
+  regions.push_back({"the device tree", fdt_addr_, fdt_addr_ + fdt_.size()});
+  if (!ram_.contains(fdt_addr_, fdt_.size()))
+    throw LoadError("the device tree (" + std::to_string(fdt_.size()) + " bytes at " +
+                    hex(fdt_addr_) + ") does not fit in RAM");
+  for (size_t i = 0; i < regions.size(); ++i) {
+    for (size_t j = i + 1; j < regions.size(); ++j) {
+      const Region& a = regions[i];
+      const Region& b = regions[j];
+      if (a.begin < b.end && b.begin < a.end)
+        throw LoadError(a.name + " at " + hex(a.begin) + "-" + hex(a.end) + " overlaps " +
+                        b.name + " at " + hex(b.begin) + "-" + hex(b.end) + " (-m " +
+                        std::to_string(ram_.size() >> 20) + "M; more RAM moves the initrd "
+                        "and the device tree up)");
+    }
+  }
 }
 
 void VirtBoard::reset() {

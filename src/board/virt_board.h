@@ -51,6 +51,8 @@ struct BoardConfig {
   std::string bios;    // "" = default firmware, "none", or a path
   std::string kernel;  // "" = none
   std::string append;  // bootargs
+  std::string initrd;  // "" = none; needs a kernel
+  std::string dtb;     // "" = the generated device tree, or a blob to use instead
 };
 
 class VirtBoard {
@@ -71,6 +73,11 @@ class VirtBoard {
   GoldfishRtc& rtc() { return rtc_; }
   uint64_t fdt_address() const { return fdt_addr_; }
   const std::vector<uint8_t>& fdt() const { return fdt_; }
+  // Where the kernel was loaded and the initial RAM disk went (0 = none),
+  // as the device tree's /chosen says.
+  uint64_t kernel_address() const { return kernel_addr_; }
+  uint64_t initrd_start() const { return initrd_start_; }
+  uint64_t initrd_end() const { return initrd_end_; }
 
   // Power-on: devices and hart reset, images and device tree put back in RAM.
   void reset();
@@ -79,7 +86,11 @@ class VirtBoard {
   void update_timers();
 
  private:
+  // Loads firmware, kernel and initrd as QEMU's virt board places them, then
+  // builds (or patches, with -dtb) the device tree and the reset ROM.
   void load_images(const BoardConfig& config);
+  void build_fdt(const BoardConfig& config, const std::vector<uint8_t>& dtb_file);
+  void check_layout() const;
 
   GuestRam ram_;
   AddressSpace bus_;
@@ -93,8 +104,12 @@ class VirtBoard {
   std::vector<std::unique_ptr<VirtioMmioEmpty>> virtio_slots_;
 
   std::vector<LoadedImage> images_;
+  std::vector<std::string> image_names_;  // "kernel 'PATH'"…, for error messages
   std::vector<uint8_t> fdt_;
   uint64_t fdt_addr_ = 0;
+  uint64_t kernel_addr_ = 0;
+  uint64_t initrd_start_ = 0;
+  uint64_t initrd_end_ = 0;
   std::vector<uint8_t> rom_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <libfdt.h>
 
+#include "board/fdt_chosen.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <initializer_list>
@@ -11,7 +13,6 @@
 namespace ferry {
 namespace {
 
-constexpr uint64_t kMiB = 1ull << 20;
 // QEMU keeps the blob below this address (riscv_load_fdt's 3 GiB limit).
 constexpr uint64_t kFdtAddressLimit = 0xc0000000;
 constexpr int kInitialBufferSize = 64 * 1024;
@@ -46,8 +47,8 @@ class FdtWriter {
   void cell(const char* name, uint32_t value) {
     check(fdt_property_cell(buf_.data(), name, value), name);
   }
-  void u64(const char* name, uint64_t value) {
-    check(fdt_property_u64(buf_.data(), name, value), name);
+  void bytes(const char* name, const std::vector<uint8_t>& value) {
+    raw(name, value.data(), static_cast<int>(value.size()));
   }
   void cells(const char* name, std::initializer_list<uint32_t> values) {
     cells(name, std::vector<uint32_t>(values));
@@ -97,8 +98,8 @@ void add_chosen(FdtWriter& w, const VirtFdtParams& p) {
   w.string("stdout-path", "/soc/" + node_name("serial", p.uart_base));
   if (!p.bootargs.empty()) w.string("bootargs", p.bootargs);
   if (p.initrd_start != 0 && p.initrd_end != 0) {
-    w.u64("linux,initrd-start", p.initrd_start);
-    w.u64("linux,initrd-end", p.initrd_end);
+    w.bytes("linux,initrd-start", fdt_initrd_address(p.initrd_start));
+    w.bytes("linux,initrd-end", fdt_initrd_address(p.initrd_end));
   }
   w.end();
 }
@@ -252,11 +253,16 @@ std::vector<uint8_t> build_virt_fdt(const VirtFdtParams& p) {
   return w.finish();
 }
 
-uint64_t virt_fdt_address(uint64_t ram_base, uint64_t ram_size) {
+uint64_t virt_fdt_address(uint64_t ram_base, uint64_t ram_size, uint64_t reserved) {
   uint64_t ram_end = ram_base + ram_size;
   uint64_t top =
       ram_base < kFdtAddressLimit ? std::min(ram_end, kFdtAddressLimit) : ram_end;
-  return (top - kMiB) & ~(2 * kMiB - 1);
+  if (reserved > top) return 0;
+  return (top - reserved) & ~((2ull << 20) - 1);
+}
+
+uint64_t virt_fdt_reserve_for_file(uint64_t file_size) {
+  return (file_size + 10000) * 2;
 }
 
 }  // namespace ferry

@@ -7,7 +7,8 @@
 // and the random /chosen/rng-seed are left out, so the blob is deterministic.
 //
 // virt_fdt_address: where QEMU places the blob in RAM (and ferry passes it in
-// a1): below the 1 MiB under min(RAM end, 0xc0000000), aligned down to 2 MiB.
+// a1): below the buffer QEMU holds the tree in (1 MiB for the tree it builds)
+// under min(RAM end, 0xc0000000), aligned down to 2 MiB.
 //
 // Pure functions; thread-safe. build_virt_fdt throws std::runtime_error if
 // libfdt rejects the tree (only with absurd parameters).
@@ -27,7 +28,7 @@ struct VirtFdtParams {
   std::string mmu_type = "riscv,sv39";
   unsigned harts = 1;
   uint32_t timebase_frequency = 10'000'000;
-  // Both non-zero: /chosen/linux,initrd-start and -end.
+  // Both non-zero: /chosen/linux,initrd-start and -end (see fdt_chosen.h).
   uint64_t initrd_start = 0;
   uint64_t initrd_end = 0;
 
@@ -64,8 +65,18 @@ constexpr uint32_t kFdtPhandleTest = 4;
 // The packed device tree blob (totalsize = blob size).
 std::vector<uint8_t> build_virt_fdt(const VirtFdtParams& params);
 
-// Guest-physical address for the blob: 128 MiB of RAM at 0x80000000 →
-// 0x87e00000, 256 MiB → 0x8fe00000, 1 GiB or more → 0xbfe00000.
-uint64_t virt_fdt_address(uint64_t ram_base, uint64_t ram_size);
+// The buffer QEMU builds its tree in (FDT_MAX_SIZE).
+constexpr uint64_t kFdtBuildBufferSize = 1ull << 20;
+
+// Guest-physical address for the blob: align_down(top - reserved, 2 MiB)
+// with top = min(RAM end, 3 GiB). With the default 1 MiB: 128 MiB of RAM at
+// 0x80000000 → 0x87e00000, 256 MiB → 0x8fe00000, 1 GiB or more → 0xbfe00000.
+// 0 when `reserved` doesn't fit below top.
+uint64_t virt_fdt_address(uint64_t ram_base, uint64_t ram_size,
+                          uint64_t reserved = kFdtBuildBufferSize);
+
+// The `reserved` QEMU uses for a tree loaded with -dtb: load_device_tree
+// grows the file's buffer to (size + 10000) * 2 bytes.
+uint64_t virt_fdt_reserve_for_file(uint64_t file_size);
 
 }  // namespace ferry

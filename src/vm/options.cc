@@ -155,6 +155,18 @@ bool Parser::handle(const std::string& spelled, const std::string& name) {
     c.append = arg;
     return true;
   }
+  if (name == "initrd") {
+    if (!need_arg(spelled, &arg)) return false;
+    if (arg.empty()) return fail(spelled + ": empty file name");
+    c.initrd = arg;
+    return true;
+  }
+  if (name == "dtb") {
+    if (!need_arg(spelled, &arg)) return false;
+    if (arg.empty()) return fail(spelled + ": empty file name");
+    c.dtb = arg;
+    return true;
+  }
   if (name == "nographic") {
     c.nographic = true;
     return true;
@@ -206,7 +218,7 @@ bool Parser::handle(const std::string& spelled, const std::string& name) {
 
   static constexpr std::string_view kKnownUnsupported[] = {
       "cpu", "accel", "enable-kvm", "drive", "device", "netdev", "nic", "net", "chardev",
-      "mon", "initrd", "dtb", "hda", "hdb", "hdc", "hdd", "cdrom", "boot", "snapshot", "rtc",
+      "mon", "hda", "hdb", "hdc", "hdd", "cdrom", "boot", "snapshot", "rtc",
       "icount", "d", "D", "gdb", "s", "no-reboot", "no-shutdown", "daemonize", "pidfile",
       "global", "object", "blockdev", "fsdev", "virtfs", "audiodev", "audio", "vga", "usb",
       "usbdevice", "parallel", "qmp-pretty", "trace", "L", "sandbox", "overcommit", "msg",
@@ -231,6 +243,9 @@ bool Parser::opt_machine(const std::string& spelled, const std::string& arg) {
                     "'\nUse -machine help to list supported machines");
       }
       result_.config.machine = "virt";
+    } else if (kv.key == "dumpdtb") {
+      if (kv.value.empty()) return fail(spelled + " " + arg + ": dumpdtb needs a file name");
+      result_.config.dumpdtb = kv.value;
     } else if (kv.key == "accel") {
       if (kv.value != "tcg") {
         return fail(spelled + " " + arg + ": unsupported accelerator '" + kv.value +
@@ -336,6 +351,11 @@ bool Parser::check_chardev(const std::string& spelled, const std::string& arg,
 
 bool Parser::resolve_defaults() {
   VmConfig& c = result_.config;
+  // As QEMU: the command line and the initrd are for a kernel.
+  if (c.kernel.empty()) {
+    if (!c.append.empty()) return fail("-append only allowed with -kernel option");
+    if (!c.initrd.empty()) return fail("-initrd only allowed with -kernel option");
+  }
   bool serial_is_mon = c.serial.compare(0, 4, "mon:") == 0;
   bool default_serial = !serial_given_ && !c.nodefaults;
   bool default_monitor = !monitor_given_ && c.qmp.empty() && !serial_is_mon && !c.nodefaults;
@@ -435,7 +455,8 @@ std::string usage_text() {
          "Standard options:\n"
          "-h or -help     display this help and exit\n"
          "-version        display version information and exit\n"
-         "-machine [type=]virt[,accel=tcg]\n"
+         "-machine [type=]virt[,accel=tcg][,dumpdtb=file]\n"
+         "                dumpdtb: write the device tree to 'file' and exit\n"
          "-M virt         select the emulated machine (only 'virt'; -M help lists it)\n"
          "-m [size=]megs  set the RAM size; a bare number is MiB, optional suffix\n"
          "                K, M, G or T (default: 128M)\n"
@@ -444,8 +465,11 @@ std::string usage_text() {
          "                set the name of the guest (shown by query-name)\n"
          "\n"
          "Boot options:\n"
-         "-kernel file    load 'file' (ELF or raw image) as the kernel\n"
+         "-kernel file    load 'file' (ELF, RISC-V Linux Image or raw binary) as the kernel\n"
          "-append cmdline use 'cmdline' as the kernel command line\n"
+         "-initrd file    use 'file' as initial ram disk\n"
+         "-dtb file       use 'file' as device tree image (ferry still sets /chosen's\n"
+         "                bootargs and initrd range in it, as QEMU does)\n"
          "-bios file      set the firmware; 'none' to boot the kernel directly\n"
          "\n"
          "Display and console options:\n"

@@ -21,6 +21,8 @@ BoardConfig board_config(const VmConfig& c) {
   b.bios = c.bios;
   b.kernel = c.kernel;
   b.append = c.append;
+  b.initrd = c.initrd;
+  b.dtb = c.dtb;
   return b;
 }
 }  // namespace

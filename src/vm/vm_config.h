@@ -15,6 +15,9 @@ struct VmConfig {
   std::string kernel;   // -kernel PATH ("" = none)
   std::string bios;     // -bios: "" = default firmware, "none", or a path
   std::string append;   // -append: /chosen/bootargs
+  std::string initrd;   // -initrd PATH ("" = none)
+  std::string dtb;      // -dtb PATH: use this device tree instead of the generated one
+  std::string dumpdtb;  // -machine dumpdtb=PATH: write the device tree there and exit
   std::string name;     // -name
   bool start_paused = false;  // -S
 

@@ -174,12 +174,42 @@ TEST(OptionsTest, Bios) {
 }
 
 TEST(OptionsTest, AppendKeepsSpacesAndCommas) {
-  EXPECT_EQ(ok({"-append", "a=1,b=2 c"}).append, "a=1,b=2 c");
+  EXPECT_EQ(ok({"-kernel", "Image", "-append", "a=1,b=2 c"}).append, "a=1,b=2 c");
   EXPECT_EQ(ok({"-append", ""}).append, "");
+}
+
+TEST(OptionsTest, InitrdAndDtb) {
+  VmConfig c = ok({"-kernel", "Image", "-initrd", "initrd.gz", "-dtb", "board.dtb",
+                   "-append", "console=ttyS0"});
+  EXPECT_EQ(c.kernel, "Image");
+  EXPECT_EQ(c.initrd, "initrd.gz");
+  EXPECT_EQ(c.dtb, "board.dtb");
+  EXPECT_EQ(ok({}).initrd, "");
+  EXPECT_EQ(ok({}).dtb, "");
+  // A device tree alone is fine (firmware reads it), as in QEMU.
+  EXPECT_EQ(ok({"-dtb", "board.dtb"}).dtb, "board.dtb");
+  EXPECT_EQ(err({"-initrd", ""}), "ferry: -initrd: empty file name\n");
+  EXPECT_EQ(err({"-dtb", ""}), "ferry: -dtb: empty file name\n");
+}
+
+TEST(OptionsTest, MachineDumpdtb) {
+  EXPECT_EQ(ok({"-machine", "dumpdtb=virt.dtb"}).dumpdtb, "virt.dtb");
+  EXPECT_EQ(ok({"-M", "virt,dumpdtb=a,,b.dtb"}).dumpdtb, "a,b.dtb");
+  EXPECT_EQ(ok({}).dumpdtb, "");
+  EXPECT_NE(err({"-M", "virt,dumpdtb="}).find("dumpdtb needs a file name"), std::string::npos);
+}
+
+TEST(OptionsTest, AppendAndInitrdNeedAKernel) {
+  // QEMU's words.
+  EXPECT_EQ(err({"-append", "console=ttyS0"}), "ferry: -append only allowed with -kernel option\n");
+  EXPECT_EQ(err({"-initrd", "initrd.gz"}), "ferry: -initrd only allowed with -kernel option\n");
+  EXPECT_EQ(err({"-bios", "fw.bin", "-initrd", "initrd.gz"}),
+            "ferry: -initrd only allowed with -kernel option\n");
 }
 
 TEST(OptionsTest, MissingArguments) {
   for (const char* opt : {"-m", "-M", "-machine", "-smp", "-kernel", "-bios", "-append",
+                          "-initrd", "-dtb",
                           "-serial", "-monitor", "-qmp", "-name", "-incoming", "-display"}) {
     std::string e = err({opt});
     EXPECT_EQ(e, std::string("ferry: ") + opt + ": requires an argument\n");

@@ -113,8 +113,19 @@ TEST(VirtFdtTest, ChosenWithBootargsAndInitrd) {
   p.initrd_end = 0x88123456;
   Tree t(build_virt_fdt(p));
   EXPECT_EQ(t.str("/chosen", "bootargs"), "console=ttyS0 earlycon");
-  EXPECT_EQ(t.cells("/chosen", "linux,initrd-start"), (Cells{0, 0x88000000}));
-  EXPECT_EQ(t.cells("/chosen", "linux,initrd-end"), (Cells{0, 0x88123456}));
+  // One cell each, as QEMU 7.2 writes them.
+  EXPECT_EQ(t.cells("/chosen", "linux,initrd-start"), (Cells{0x88000000}));
+  EXPECT_EQ(t.cells("/chosen", "linux,initrd-end"), (Cells{0x88123456}));
+}
+
+TEST(VirtFdtTest, InitrdAbove4GiBTakesTwoCells) {
+  VirtFdtParams p;
+  p.ram_size = 8ull << 30;
+  p.initrd_start = 0x100000000;
+  p.initrd_end = 0x100001000;
+  Tree t(build_virt_fdt(p));
+  EXPECT_EQ(t.cells("/chosen", "linux,initrd-start"), (Cells{1, 0}));
+  EXPECT_EQ(t.cells("/chosen", "linux,initrd-end"), (Cells{1, 0x1000}));
 }
 
 TEST(VirtFdtTest, CpusAndInterruptController) {
@@ -278,6 +289,17 @@ TEST(VirtFdtTest, AddressMatchesQemu) {
   EXPECT_EQ(virt_fdt_address(0x80000000, 2ull << 30), 0xbfe00000u);
   EXPECT_EQ(virt_fdt_address(0x80000000, 16ull << 30), 0xbfe00000u);
   EXPECT_EQ(virt_fdt_address(0x80000000, 100ull << 20), 0x86200000u);
+}
+
+TEST(VirtFdtTest, AddressOfAGivenTreeDependsOnItsFileSizeAsInQemu) {
+  // QEMU grows a -dtb file's buffer to (size + 10000) * 2 and places that.
+  EXPECT_EQ(virt_fdt_reserve_for_file(4096), 28192u);
+  EXPECT_EQ(virt_fdt_address(0x80000000, 512ull << 20, virt_fdt_reserve_for_file(4096)),
+            0x9fe00000u);
+  // QEMU's own dump (1 MiB file) given back with -dtb at 512 MiB: 0x9fc00000.
+  EXPECT_EQ(virt_fdt_address(0x80000000, 512ull << 20, virt_fdt_reserve_for_file(1 << 20)),
+            0x9fc00000u);
+  EXPECT_EQ(virt_fdt_address(0x80000000, 1ull << 20, 4ull << 20), 0x7fc00000u);  // below RAM
 }
 
 }  // namespace
