@@ -15,6 +15,7 @@
 #include "migration/migration_manager.h"
 #include "migration_fixtures.h"
 #include "rv_asm.h"
+#include "test_files.h"
 #include "vm/vm.h"
 
 namespace ferry {
@@ -78,6 +79,51 @@ TEST_F(MigrationTest, LiveMigrationCopiesRamAndCpuExactly) {
     dst.run_on_vcpu([&] { v = dst.board().hart().reg(6); });
     return v > counter_before + 1000;
   }));
+  src.join();
+  dst.join();
+}
+
+// The destination loads its own -kernel/-initrd/-dtb when it is built, but
+// after the migration its RAM is the source's: pages the source wrote come
+// from the stream, and pages the stream says were never written are zero.
+TEST_F(MigrationTest, DestinationRamDoesNotDependOnTheImagesItLoaded) {
+  test_util::TempFile src_initrd(std::vector<uint8_t>(20000, 'a'));
+  test_util::TempFile dst_initrd(std::vector<uint8_t>(300000, 'b'));
+  VmConfig scfg = config(image_);
+  scfg.initrd = src_initrd.path();
+  scfg.append = "source";
+  Vm src(scfg, nullptr, nullptr);
+  src.start();
+  VmConfig dcfg = config(image_);
+  dcfg.initrd = dst_initrd.path();
+  dcfg.append = "a different command line on the destination";
+  dcfg.incoming = "defer";
+  dcfg.start_paused = true;
+  Vm dst(dcfg, nullptr, nullptr);
+  dst.start();
+  ASSERT_NE(std::memcmp(src.board().ram().host(), dst.board().ram().host(),
+                        src.board().ram().size()),
+            0);
+  MigrationManager msrc(src, nullptr);
+
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  std::string err;
+  Incoming in(dst, "fd:" + std::to_string(sv[1]));
+  ASSERT_TRUE(in.started) << in.error;
+  ASSERT_TRUE(msrc.start("fd:" + std::to_string(sv[0]), nullptr, &err)) << err;
+  close(sv[0]);
+  close(sv[1]);
+  ASSERT_EQ(in.wait(), 1) << in.message;
+  ASSERT_TRUE(wait_for([&] { return msrc.status() == MigrationStatus::kCompleted; }));
+
+  GuestRam& a = src.board().ram();
+  GuestRam& b = dst.board().ram();
+  EXPECT_EQ(std::memcmp(a.host(), b.host(), a.size()), 0);
+  const uint64_t initrd = src.board().initrd_start();
+  EXPECT_EQ(initrd, dst.board().initrd_start());
+  EXPECT_EQ(*b.host_at(initrd), 'a');
+  EXPECT_EQ(*b.host_at(initrd + 100000), 0);  // the destination's own initrd is gone
   src.join();
   dst.join();
 }
