@@ -43,12 +43,14 @@ int dump_dtb(const VmConfig& config) {
   }
   const std::vector<uint8_t>& fdt = vm->board().fdt();
   FILE* f = std::fopen(config.dumpdtb.c_str(), "wb");
-  bool written = f && std::fwrite(fdt.data(), 1, fdt.size(), f) == fdt.size();
-  const int write_errno = errno;
-  if (f && std::fclose(f) != 0) written = false;
-  if (!written)
+  int err = f ? 0 : errno;
+  if (f) {
+    if (std::fwrite(fdt.data(), 1, fdt.size(), f) != fdt.size()) err = errno ? errno : EIO;
+    if (std::fclose(f) != 0 && err == 0) err = errno;
+  }
+  if (err != 0)
     return fail("could not dump the device tree to " + config.dumpdtb + ": " +
-                std::strerror(f && errno == 0 ? write_errno : errno));
+                std::strerror(err));
   std::fprintf(stderr, "ferry: info: dtb dumped to %s. Exiting.\n", config.dumpdtb.c_str());
   return 0;
 }
