@@ -37,6 +37,9 @@ class FdtWriter {
   }
   // A string list ("a\0b\0").
   void strings(const char* name, std::initializer_list<std::string_view> list) {
+    strings(name, std::vector<std::string_view>(list));
+  }
+  void strings(const char* name, const std::vector<std::string_view>& list) {
     std::string s;
     for (auto item : list) {
       s.append(item);
@@ -114,6 +117,12 @@ void add_syscon_node(FdtWriter& w, const VirtFdtParams& p, const char* name,
   w.end();
 }
 
+bool has_extension(const VirtFdtParams& p, std::string_view name) {
+  for (const auto& e : p.isa_multi)
+    if (e == name) return true;
+  return false;
+}
+
 void add_cpus(FdtWriter& w, const VirtFdtParams& p) {
   w.begin("cpus");
   w.cell("#address-cells", 1);
@@ -129,7 +138,15 @@ void add_cpus(FdtWriter& w, const VirtFdtParams& p) {
     w.cell("reg", i);
     w.string("status", "okay");
     w.string("compatible", "riscv");
-    w.string("riscv,isa", p.isa);
+    w.string("riscv,isa", virt_isa_string(p));
+    // The newer binding: the same extensions, one string each.
+    w.string("riscv,isa-base", "rv64i");
+    std::vector<std::string_view> extensions;
+    for (const char& letter : p.isa_letters) extensions.emplace_back(&letter, 1);
+    for (const auto& e : p.isa_multi) extensions.emplace_back(e);
+    w.strings("riscv,isa-extensions", extensions);
+    if (has_extension(p, "zicbom")) w.cell("riscv,cbom-block-size", p.cbo_block_size);
+    if (has_extension(p, "zicboz")) w.cell("riscv,cboz-block-size", p.cbo_block_size);
     w.string("mmu-type", p.mmu_type);
     w.begin("interrupt-controller");
     w.cell("#interrupt-cells", 1);
@@ -231,7 +248,7 @@ void add_soc(FdtWriter& w, const VirtFdtParams& p) {
 }  // namespace
 
 std::vector<uint8_t> build_virt_fdt(const VirtFdtParams& p) {
-  FdtWriter w(kInitialBufferSize + p.bootargs.size() + p.isa.size());
+  FdtWriter w(kInitialBufferSize + p.bootargs.size() + 2 * virt_isa_string(p).size() * p.harts);
   w.begin("");
   w.cell("#address-cells", 2);
   w.cell("#size-cells", 2);
@@ -263,6 +280,12 @@ uint64_t virt_fdt_address(uint64_t ram_base, uint64_t ram_size, uint64_t reserve
 
 uint64_t virt_fdt_reserve_for_file(uint64_t file_size) {
   return (file_size + 10000) * 2;
+}
+
+std::string virt_isa_string(const VirtFdtParams& p) {
+  std::string isa = "rv64" + p.isa_letters;
+  for (const auto& e : p.isa_multi) isa += "_" + e;
+  return isa;
 }
 
 }  // namespace ferry

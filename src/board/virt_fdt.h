@@ -24,7 +24,12 @@ struct VirtFdtParams {
   uint64_t ram_base = 0x80000000;
   uint64_t ram_size = 128ull << 20;
   std::string bootargs;  // "" = no /chosen/bootargs
-  std::string isa = "rv64imac_zicsr_zifencei";
+  // The ISA: single-letter extensions after rv64, then the multi-letter
+  // ones, in the order riscv,isa spells them. riscv,isa-base and
+  // riscv,isa-extensions list the same.
+  std::string isa_letters = "imac";
+  std::vector<std::string> isa_multi = {"zicbom", "zicboz", "zicsr", "zifencei", "sstc"};
+  uint32_t cbo_block_size = 64;  // riscv,cbom-block-size and riscv,cboz-block-size
   std::string mmu_type = "riscv,sv39";
   unsigned harts = 1;
   uint32_t timebase_frequency = 10'000'000;
@@ -61,6 +66,9 @@ constexpr uint32_t kFdtPhandleCpu = 1;
 constexpr uint32_t kFdtPhandleCpuIntc = 2;
 constexpr uint32_t kFdtPhandlePlic = 3;
 constexpr uint32_t kFdtPhandleTest = 4;
+
+// "rv64" + letters + "_" + each multi-letter extension: riscv,isa.
+std::string virt_isa_string(const VirtFdtParams& params);
 
 // The packed device tree blob (totalsize = blob size).
 std::vector<uint8_t> build_virt_fdt(const VirtFdtParams& params);

@@ -20,6 +20,17 @@ uint64_t legal_tvec(uint64_t old_value, uint64_t value) {
 }
 }  // namespace
 
+// An envcfg write: CBIE's reserved value 2 keeps the old field (WARL).
+static uint64_t legal_envcfg(uint64_t old_value, uint64_t value, uint64_t writable) {
+  uint64_t next = value & writable;
+  if ((next & envcfg::kCbie) == (2ull << 4)) next = (next & ~envcfg::kCbie) | (old_value & envcfg::kCbie);
+  return next;
+}
+
+void Hart::update_sstc_timer() {
+  set_interrupt_pending(kMipStip, (menvcfg_ & envcfg::kStce) && read_time_() >= stimecmp_);
+}
+
 bool Hart::counter_accessible(uint16_t csr) const {
   const uint64_t bit = 1ull << (csr & 31);
   if (priv_ < Priv::kMachine && !(mcounteren_ & bit)) return false;
@@ -58,6 +69,7 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     case kScause: v = scause_; return true;
     case kStval: v = stval_; return true;
     case kSip: v = mip() & mideleg_; return true;
+    case kStimecmp: v = stimecmp_; return true;
     case kSatp: v = satp_; return true;
     case kMvendorid: case kMarchid: case kMimpid: case kMconfigptr: v = 0; return true;
     case kMhartid: v = hart_id_; return true;
@@ -119,7 +131,12 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     case kStvec: stvec_ = legal_tvec(stvec_, v); return true;
     case kScounteren: scounteren_ = v & 0xffffffffull; return true;
-    case kSenvcfg: senvcfg_ = v & 1; return true;
+    case kSenvcfg: senvcfg_ = legal_envcfg(senvcfg_, v, envcfg::kSWritable); return true;
+    case kStimecmp:
+      stimecmp_ = v;
+      update_sstc_timer();
+      block_break_ = true;
+      return true;
     case kSscratch: sscratch_ = v; return true;
     case kSepc: sepc_ = v & ~1ull; return true;
     case kScause: scause_ = v; return true;
@@ -144,7 +161,11 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
     case kMie: mie_ = v & kMieWritable; block_break_ = true; return true;
     case kMtvec: mtvec_ = legal_tvec(mtvec_, v); return true;
     case kMcounteren: mcounteren_ = v & 0xffffffffull; return true;
-    case kMenvcfg: menvcfg_ = v & 1; return true;
+    case kMenvcfg:
+      menvcfg_ = legal_envcfg(menvcfg_, v, envcfg::kMWritable);
+      update_sstc_timer();
+      block_break_ = true;
+      return true;
     case kMcountinhibit: mcountinhibit_ = v & 0xfffffffdull; return true;
     case kMscratch: mscratch_ = v; return true;
     case kMepc: mepc_ = v & ~1ull; return true;
@@ -187,6 +208,10 @@ bool Hart::csr_op(const DecodedInsn& in, uint64_t pc) {
   if (csr == csr::kSatp && priv_ == Priv::kSupervisor && (mstatus_ & mstatus::kTvm))
     return illegal();
   if (csr >= csr::kCycle && csr <= csr::kCycle + 31 && !counter_accessible(csr))
+    return illegal();
+  // Sstc: below M, stimecmp needs menvcfg.STCE and mcounteren.TM.
+  if (csr == csr::kStimecmp && priv_ != Priv::kMachine &&
+      (!(menvcfg_ & envcfg::kStce) || !(mcounteren_ & 2)))
     return illegal();
   uint64_t old;
   if (!csr_read(csr, old)) return illegal();

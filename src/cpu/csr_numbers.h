@@ -12,7 +12,7 @@ constexpr uint16_t kHpmCounter3 = 0xc03;
 constexpr uint16_t kSstatus = 0x100, kSie = 0x104, kStvec = 0x105,
                    kScounteren = 0x106, kSenvcfg = 0x10a, kSscratch = 0x140,
                    kSepc = 0x141, kScause = 0x142, kStval = 0x143, kSip = 0x144,
-                   kSatp = 0x180;
+                   kStimecmp = 0x14d, kSatp = 0x180;
 // Machine.
 constexpr uint16_t kMvendorid = 0xf11, kMarchid = 0xf12, kMimpid = 0xf13,
                    kMhartid = 0xf14, kMconfigptr = 0xf15;
@@ -45,6 +45,14 @@ constexpr uint64_t kSVisible = kSie | kSpie | kUbe | kSpp | kFs | kSum | kMxr |
                                kUxl | kSd;
 constexpr uint64_t kSWritable = kSie | kSpie | kSpp | kSum | kMxr;
 }  // namespace ferry::mstatus
+
+// menvcfg / senvcfg fields (senvcfg has all but STCE).
+namespace ferry::envcfg {
+constexpr uint64_t kFiom = 1ull << 0, kCbie = 3ull << 4, kCbcfe = 1ull << 6,
+                   kCbze = 1ull << 7, kStce = 1ull << 63;
+constexpr uint64_t kSWritable = kFiom | kCbie | kCbcfe | kCbze;
+constexpr uint64_t kMWritable = kSWritable | kStce;
+}  // namespace ferry::envcfg
 
 namespace ferry::irq {
 constexpr uint64_t kSsip = 1ull << 1, kMsip = 1ull << 3, kStip = 1ull << 5,

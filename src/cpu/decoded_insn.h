@@ -29,7 +29,7 @@ namespace ferry {
   X(LR_W) X(SC_W) X(AMO_W) X(LR_D) X(SC_D) X(AMO_D)                          \
   /* system */                                                               \
   X(FENCE) X(FENCE_I) X(ECALL) X(EBREAK) X(MRET) X(SRET) X(WFI)              \
-  X(SFENCE_VMA)                                                              \
+  X(SFENCE_VMA) X(CBO_MANAGE) X(CBO_ZERO)                                    \
   X(CSRRW) X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI) X(CSRRCI)
 
 enum class Op : uint8_t {

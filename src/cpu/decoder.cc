@@ -160,6 +160,13 @@ DecodedInsn decode32(uint32_t w) {
     case 0x0f:
       if (f3 == 0) return make(Op::FENCE, 0, 0, 0, 0, w, 4);
       if (f3 == 1) return make(Op::FENCE_I, 0, 0, 0, 0, w, 4);
+      // Zicbom (cbo.inval 0, cbo.clean 1, cbo.flush 2) and Zicboz (cbo.zero 4).
+      if (f3 == 2 && rd == 0) {
+        const uint32_t function = w >> 20;
+        if (function == 4) return make(Op::CBO_ZERO, 0, rs1, 0, 0, w, 4);
+        if (function <= 2)
+          return make(Op::CBO_MANAGE, 0, rs1, 0, static_cast<int32_t>(function), w, 4);
+      }
       break;
     case 0x73: {
       if (f3 == 0) {

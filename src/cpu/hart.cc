@@ -31,6 +31,7 @@ void Hart::reset(uint64_t pc) {
   mcounteren_ = menvcfg_ = mcountinhibit_ = 0;
   stvec_ = sscratch_ = sepc_ = scause_ = stval_ = 0;
   scounteren_ = senvcfg_ = satp_ = 0;
+  stimecmp_ = 0;
   pmpcfg_.fill(0);
   pmpaddr_.fill(0);
   mhpmevent_.fill(0);
@@ -78,6 +79,8 @@ void Hart::visit_state(StateVisitor& v) {
   v.u64_array("mhpmcounter", mhpmcounter_);
   v.field("reservation", reservation_);
   v.field("wfi", wfi_);
+  v.subsection("sstc", stimecmp_ != 0,
+               [this](StateVisitor& s) { s.field("stimecmp", stimecmp_); });
   // What LR read: SC compares against it.
   v.subsection("lr", reservation_ != ~0ull,
                [this](StateVisitor& s) { s.field("value", reservation_value_); });
@@ -89,6 +92,7 @@ void Hart::post_load() {
   // Decoded code and translations are rebuilt from the loaded state.
   code_cache_.clear();
   flush_tlb();
+  update_sstc_timer();
 }
 
 }  // namespace ferry

@@ -59,6 +59,15 @@ class Hart : public StateOwner, public InterruptTarget {
   // calls it together with harvesting the dirty log (Vm::sync_dirty_log).
   void drop_write_tlb() { flush_write_tlb(); }
 
+  // Sstc: recomputes STIP from `time` and stimecmp (the VM calls it at every
+  // run-slice boundary and before WFI sleeps). Hart's own thread.
+  void update_sstc_timer();
+  // The tick count at which the Sstc timer fires (~0: off).
+  uint64_t sstc_deadline() const {
+    return (menvcfg_ & envcfg::kStce) ? stimecmp_ : ~0ull;
+  }
+  static constexpr uint64_t kCacheBlock = 64;  // riscv,cbo[mz]-block-size
+
   // True when an interrupt is pending and enabled in mie (wakes WFI).
   bool interrupt_pending() const { return (mip() & mie_) != 0; }
 
@@ -103,7 +112,11 @@ class Hart : public StateOwner, public InterruptTarget {
   };
   static constexpr unsigned kTlbSize = 256;
 
-  uint64_t mip() const { return mip_sw_ | mip_hw_.load(std::memory_order_relaxed); }
+  // With Sstc on (menvcfg.STCE), STIP is driven by stimecmp, not software.
+  uint64_t mip() const {
+    const uint64_t sw = (menvcfg_ & envcfg::kStce) ? (mip_sw_ & ~irq::kStip) : mip_sw_;
+    return sw | mip_hw_.load(std::memory_order_relaxed);
+  }
 
   // --- traps (trap.cc) ---
   void raise_exception(uint64_t cause, uint64_t tval, uint64_t pc);
@@ -133,6 +146,9 @@ class Hart : public StateOwner, public InterruptTarget {
   bool amo_target(uint64_t va, unsigned size, uint8_t*& host, uint64_t& mmio_pa,
                   uint64_t pc);
   bool amo(const DecodedInsn& in, bool dword, uint64_t pc);
+  // Zicbom / Zicboz: cbo.inval, cbo.clean, cbo.flush (memory is coherent:
+  // only the checks) and cbo.zero (zeroes a kCacheBlock-byte block).
+  bool cbo(const DecodedInsn& in, uint64_t pc);
   bool load_reserved(const DecodedInsn& in, bool dword, uint64_t pc);
   bool store_conditional(const DecodedInsn& in, bool dword, uint64_t pc);
   uint64_t mmio_read(uint64_t pa, unsigned size, bool& ok);
@@ -165,6 +181,7 @@ class Hart : public StateOwner, public InterruptTarget {
   uint64_t mcounteren_ = 0, menvcfg_ = 0, mcountinhibit_ = 0;
   uint64_t stvec_ = 0, sscratch_ = 0, sepc_ = 0, scause_ = 0, stval_ = 0;
   uint64_t scounteren_ = 0, senvcfg_ = 0, satp_ = 0;
+  uint64_t stimecmp_ = 0;  // Sstc
   std::array<uint64_t, 2> pmpcfg_{};  // pmpcfg0, pmpcfg2
   std::array<uint64_t, csr::kPmpEntries> pmpaddr_{};
   std::array<uint64_t, csr::kHpmLast + 1> mhpmevent_{};

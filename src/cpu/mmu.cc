@@ -296,6 +296,45 @@ bool Hart::amo(const DecodedInsn& in, bool dword, uint64_t pc) {
   return true;
 }
 
+bool Hart::cbo(const DecodedInsn& in, uint64_t pc) {
+  const bool zero = in.op == Op::CBO_ZERO;
+  // Below M, menvcfg (and for U also senvcfg) must allow the operation.
+  auto allowed = [&](uint64_t cfg) {
+    if (zero) return (cfg & envcfg::kCbze) != 0;
+    if (in.imm == 0) return (cfg & envcfg::kCbie) != 0;  // cbo.inval (done as a flush)
+    return (cfg & envcfg::kCbcfe) != 0;
+  };
+  if ((priv_ != Priv::kMachine && !allowed(menvcfg_)) ||
+      (priv_ == Priv::kUser && !allowed(senvcfg_))) {
+    raise_exception(cause::kIllegal, in.raw, pc);
+    return false;
+  }
+  const uint64_t va = x_[in.rs1] & ~(kCacheBlock - 1);
+  uint64_t pa;
+  if (!zero) {
+    // Allowed where a load or a store would be; faults are reported as
+    // store faults (as QEMU does it: probe for a load, then for a store).
+    if (translate(va, Access::kRead, pa) == 0) return true;
+    if (uint64_t fault = translate(va, Access::kWrite, pa)) {
+      raise_exception(fault, va, pc);
+      return false;
+    }
+    return true;
+  }
+  if (uint64_t fault = translate(va, Access::kWrite, pa)) {
+    raise_exception(fault, va, pc);
+    return false;
+  }
+  if (!ram_.contains(pa, kCacheBlock)) {
+    raise_exception(cause::kStoreAccess, va, pc);
+    return false;
+  }
+  std::memset(ram_.host_for_write(pa, kCacheBlock), 0, kCacheBlock);
+  if (reservation_ != ~0ull && (reservation_ & ~(kCacheBlock - 1)) == va) reservation_ = ~0ull;
+  block_break_ = true;  // the block may hold decoded code
+  return true;
+}
+
 bool Hart::load_reserved(const DecodedInsn& in, bool dword, uint64_t pc) {
   const unsigned size = dword ? 8 : 4;
   const uint64_t va = x_[in.rs1];

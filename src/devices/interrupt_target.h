@@ -6,6 +6,7 @@
 namespace ferry {
 
 constexpr unsigned kMipMsip = 3;
+constexpr unsigned kMipStip = 5;  // Sstc: driven by the hart's own stimecmp
 constexpr unsigned kMipMtip = 7;
 constexpr unsigned kMipSeip = 9;
 constexpr unsigned kMipMeip = 11;

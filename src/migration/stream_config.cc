@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "board/virt_fdt.h"
 #include "migration/format.h"
 #include "vm/vm.h"
 
@@ -12,7 +13,9 @@ namespace fmt = migration_format;
 
 namespace {
 constexpr const char* kMachine = "virt";
-constexpr const char* kCpu = "rv64imac_zicsr_zifencei";
+// The ISA the device tree offers: a stream from a build with other
+// extensions is refused by name.
+const std::string kCpu = virt_isa_string(VirtFdtParams{});
 }  // namespace
 
 StreamConfig stream_config_of(Vm& vm, bool confirm_handover, uint32_t handover_timeout_ms) {

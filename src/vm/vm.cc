@@ -338,10 +338,10 @@ void Vm::wait_for_interrupt(unsigned index) {
     std::lock_guard<std::mutex> device(device_mutex_);
     b.update_timers();
   }
+  hart.update_sstc_timer();
   if (hart.interrupt_pending()) return;
-  const uint64_t wait_ns =
-      std::min<uint64_t>(b.clock().host_ns_until(b.clint().next_deadline_ticks(index)),
-                         kMaxIdleWaitNs);
+  const uint64_t deadline = std::min(b.clint().next_deadline_ticks(index), hart.sstc_deadline());
+  const uint64_t wait_ns = std::min<uint64_t>(b.clock().host_ns_until(deadline), kMaxIdleWaitNs);
   std::unique_lock<std::mutex> lock(mutex_);
   if (park_requests_ || stop_threads_ || !running_ || hart.interrupt_pending()) return;
   if (index == 0 && !serial_in_.empty()) return;
@@ -380,6 +380,7 @@ void Vm::hart_main(unsigned index) {
       std::lock_guard<std::mutex> device(device_mutex_);
       b.update_timers();
     }
+    hart.update_sstc_timer();
     const auto slice_start = std::chrono::steady_clock::now();
     const StopReason reason = hart.run(kSliceInstructions);
     if (index == 0 && serial_) {

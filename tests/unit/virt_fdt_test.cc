@@ -137,7 +137,12 @@ TEST(VirtFdtTest, CpusAndInterruptController) {
   EXPECT_EQ(t.cell("/cpus/cpu@0", "reg"), 0u);
   EXPECT_EQ(t.str("/cpus/cpu@0", "status"), "okay");
   EXPECT_EQ(t.str("/cpus/cpu@0", "compatible"), "riscv");
-  EXPECT_EQ(t.str("/cpus/cpu@0", "riscv,isa"), "rv64imac_zicsr_zifencei");
+  EXPECT_EQ(t.str("/cpus/cpu@0", "riscv,isa"), "rv64imac_zicbom_zicboz_zicsr_zifencei_sstc");
+  EXPECT_EQ(t.str("/cpus/cpu@0", "riscv,isa-base"), "rv64i");
+  EXPECT_EQ(t.raw("/cpus/cpu@0", "riscv,isa-extensions"),
+            std::string("i\0m\0a\0c\0zicbom\0zicboz\0zicsr\0zifencei\0sstc\0", 42));
+  EXPECT_EQ(t.cell("/cpus/cpu@0", "riscv,cbom-block-size"), 64u);
+  EXPECT_EQ(t.cell("/cpus/cpu@0", "riscv,cboz-block-size"), 64u);
   EXPECT_EQ(t.str("/cpus/cpu@0", "mmu-type"), "riscv,sv39");
   EXPECT_EQ(t.cell("/cpus/cpu@0", "phandle"), 1u);
   const std::string intc = "/cpus/cpu@0/interrupt-controller";
@@ -152,7 +157,8 @@ TEST(VirtFdtTest, CpusAndInterruptController) {
 
 TEST(VirtFdtTest, IsaAndMmuAreParameters) {
   VirtFdtParams p;
-  p.isa = "rv64imafdc";
+  p.isa_letters = "imafdc";
+  p.isa_multi = {};
   p.mmu_type = "riscv,sv48";
   p.timebase_frequency = 1'000'000;
   Tree t(build_virt_fdt(p));
