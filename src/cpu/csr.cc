@@ -57,6 +57,9 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     return true;
   }
   switch (csr) {
+    case kFflags: sync_fflags(); v = fflags_; return true;
+    case kFrm: v = frm_; return true;
+    case kFcsr: sync_fflags(); v = (frm_ << 5) | fflags_; return true;
     case kCycle: case kInstret: case kMcycle: case kMinstret: v = instret_; return true;
     case kTime: v = read_time_(); return true;
     case kSstatus: v = mstatus_ & mstatus::kSVisible; return true;
@@ -110,6 +113,15 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
     return true;
   }
   switch (csr) {
+    case kFflags:
+    case kFrm:
+    case kFcsr:
+      sync_fflags();  // the pending flags are part of what is overwritten
+      if (csr != kFrm) fflags_ = static_cast<uint32_t>(v) & fpu::kAllFlags;
+      if (csr == kFrm) frm_ = static_cast<uint32_t>(v) & 7;
+      if (csr == kFcsr) frm_ = static_cast<uint32_t>(v >> 5) & 7;
+      mark_fp_dirty();
+      return true;
     case kMcycle: case kMinstret: instret_ = v; return true;
     case kSstatus:
       v = (mstatus_ & ~mstatus::kSWritable) | (v & mstatus::kSWritable);
@@ -121,7 +133,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       const uint64_t translation_bits =
           mstatus::kMprv | mstatus::kSum | mstatus::kMxr | mstatus::kMpp;
       if ((next ^ mstatus_) & translation_bits) flush_tlb();
-      mstatus_ = next;
+      mstatus_ = mstatus::with_sd(next);
       block_break_ = true;
       return true;
     }
@@ -213,6 +225,8 @@ bool Hart::csr_op(const DecodedInsn& in, uint64_t pc) {
   if (csr == csr::kStimecmp && priv_ != Priv::kMachine &&
       (!(menvcfg_ & envcfg::kStce) || !(mcounteren_ & 2)))
     return illegal();
+  if (csr >= csr::kFflags && csr <= csr::kFcsr && !(mstatus_ & mstatus::kFs))
+    return illegal();  // FS = Off
   uint64_t old;
   if (!csr_read(csr, old)) return illegal();
   if (writes) {

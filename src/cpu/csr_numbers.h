@@ -5,6 +5,8 @@
 
 namespace ferry::csr {
 
+// Floating point (F/D).
+constexpr uint16_t kFflags = 0x001, kFrm = 0x002, kFcsr = 0x003;
 // Unprivileged counters.
 constexpr uint16_t kCycle = 0xc00, kTime = 0xc01, kInstret = 0xc02;
 constexpr uint16_t kHpmCounter3 = 0xc03;
@@ -38,12 +40,18 @@ constexpr uint64_t kSie = 1ull << 1, kMie = 1ull << 3, kSpie = 1ull << 5,
                    kTvm = 1ull << 20, kTw = 1ull << 21, kTsr = 1ull << 22,
                    kUxl = 3ull << 32, kSxl = 3ull << 34, kSd = 1ull << 63;
 constexpr uint64_t kUxl64 = 2ull << 32, kSxl64 = 2ull << 34;
+// FS: the F/D state is Off (FP instructions trap), Initial, Clean or Dirty.
+constexpr uint64_t kFsInitial = 1ull << 13, kFsClean = 2ull << 13, kFsDirty = 3ull << 13;
 // Bits software may change through mstatus / sstatus.
-constexpr uint64_t kMWritable = kSie | kMie | kSpie | kMpie | kSpp | kMpp |
+constexpr uint64_t kMWritable = kSie | kMie | kSpie | kMpie | kSpp | kMpp | kFs |
                                 kMprv | kSum | kMxr | kTvm | kTw | kTsr;
 constexpr uint64_t kSVisible = kSie | kSpie | kUbe | kSpp | kFs | kSum | kMxr |
                                kUxl | kSd;
-constexpr uint64_t kSWritable = kSie | kSpie | kSpp | kSum | kMxr;
+constexpr uint64_t kSWritable = kSie | kSpie | kSpp | kFs | kSum | kMxr;
+// SD summarizes FS == Dirty (no XS or VS state here).
+constexpr uint64_t with_sd(uint64_t status) {
+  return (status & kFs) == kFsDirty ? status | kSd : status & ~kSd;
+}
 }  // namespace ferry::mstatus
 
 // menvcfg / senvcfg fields (senvcfg has all but STCE).

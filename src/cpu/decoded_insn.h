@@ -2,15 +2,20 @@
 //
 // Both 32-bit and compressed (RVC) encodings decode to the same operations;
 // compressed ones only differ in `len`. Writes to x0 are redirected to a sink
-// register (index 32) so the interpreter never has to test rd == 0.
+// register (index 32) so the interpreter never has to test rd == 0; an f
+// register destination keeps its number (f0 is a register like the others).
 #pragma once
 
 #include <cstdint>
 
 namespace ferry {
 
-// Every operation the interpreter knows, in one list (X-macro).
-#define FERRY_OPS(X)                                                         \
+// Every operation the interpreter knows, in one list (X-macro): those with
+// both a 16-bit and a 32-bit encoding, then those that are only ever 32 bits
+// long (the interpreter has no 2-byte handler for them).
+#define FERRY_OPS(X) FERRY_OPS_ANY_LENGTH(X) FERRY_OPS_32BIT_ONLY(X)
+
+#define FERRY_OPS_ANY_LENGTH(X)                                              \
   /* interpreter-internal */                                                 \
   X(DECODE) X(PAGE_END) X(CROSS_PAGE) X(ILLEGAL)                             \
   /* RV64I */                                                                \
@@ -25,12 +30,31 @@ namespace ferry {
   /* M */                                                                    \
   X(MUL) X(MULH) X(MULHSU) X(MULHU) X(DIV) X(DIVU) X(REM) X(REMU)            \
   X(MULW) X(DIVW) X(DIVUW) X(REMW) X(REMUW)                                  \
-  /* A: the AMO kind is in `rs2`'s neighbour field `aux` */                  \
+  /* A: the AMO kind is in `aux` */                                          \
   X(LR_W) X(SC_W) X(AMO_W) X(LR_D) X(SC_D) X(AMO_D)                          \
   /* system */                                                               \
   X(FENCE) X(FENCE_I) X(ECALL) X(EBREAK) X(MRET) X(SRET) X(WFI)              \
   X(SFENCE_VMA) X(CBO_MANAGE) X(CBO_ZERO)                                    \
-  X(CSRRW) X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI) X(CSRRCI)
+  X(CSRRW) X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI) X(CSRRCI)                   \
+  /* D loads and stores (c.fld, c.fsd, c.fldsp, c.fsdsp) */                  \
+  X(FLD) X(FSD)
+
+// F and D. Operations that round carry the rm field in `aux` (kDynamic: use
+// frm); the fused multiply-adds carry rs3 in `imm`; the integer conversions
+// carry their kind (the rs2 field: W, WU, L, LU) in `imm`.
+#define FERRY_OPS_32BIT_ONLY(X)                                              \
+  X(FLW) X(FSW)                                                              \
+  X(FADD_S) X(FSUB_S) X(FMUL_S) X(FDIV_S) X(FSQRT_S)                         \
+  X(FMADD_S) X(FMSUB_S) X(FNMSUB_S) X(FNMADD_S)                              \
+  X(FSGNJ_S) X(FSGNJN_S) X(FSGNJX_S) X(FMIN_S) X(FMAX_S)                     \
+  X(FEQ_S) X(FLT_S) X(FLE_S) X(FCLASS_S)                                     \
+  X(FCVT_INT_S) X(FCVT_S_INT) X(FMV_X_W) X(FMV_W_X)                          \
+  X(FADD_D) X(FSUB_D) X(FMUL_D) X(FDIV_D) X(FSQRT_D)                         \
+  X(FMADD_D) X(FMSUB_D) X(FNMSUB_D) X(FNMADD_D)                              \
+  X(FSGNJ_D) X(FSGNJN_D) X(FSGNJX_D) X(FMIN_D) X(FMAX_D)                     \
+  X(FEQ_D) X(FLT_D) X(FLE_D) X(FCLASS_D)                                     \
+  X(FCVT_INT_D) X(FCVT_D_INT) X(FMV_X_D) X(FMV_D_X)                          \
+  X(FCVT_S_D) X(FCVT_D_S)
 
 enum class Op : uint8_t {
 #define FERRY_OP_ENUM(name) name,
@@ -55,18 +79,17 @@ struct DecodedInsn {
   uint8_t rs1 = 0;   // source 1 (for CSR*I: the 5-bit immediate)
   uint8_t rs2 = 0;   // source 2
   uint8_t len = 0;   // 2 or 4 bytes
-  uint8_t aux = 0;   // AMO kind
-  uint8_t handler = 0;  // interpreter entry: 2 * op + (len == 4), see with_handler
-  uint8_t unused = 0;
-  int32_t imm = 0;   // immediate; for CSR ops the CSR number
+  uint8_t aux = 0;   // AMO kind; FP rounding mode
+  uint16_t handler = 0;  // interpreter entry: 2 * op + (len == 4), see with_handler
+  int32_t imm = 0;   // immediate; for CSR ops the CSR number; FP: see FERRY_OPS_32BIT_ONLY
   uint32_t raw = 0;  // the instruction bits (mtval of an illegal instruction)
 };
 static_assert(sizeof(DecodedInsn) == 16);
-static_assert(static_cast<unsigned>(Op::kCount) * 2 <= 256);
+static_assert(static_cast<unsigned>(Op::kCount) * 2 <= 65536);
 
 // Sets the interpreter entry that matches op and len.
 inline DecodedInsn with_handler(DecodedInsn d) {
-  d.handler = static_cast<uint8_t>(2 * static_cast<unsigned>(d.op) + (d.len == 4 ? 1 : 0));
+  d.handler = static_cast<uint16_t>(2 * static_cast<unsigned>(d.op) + (d.len == 4 ? 1 : 0));
   return d;
 }
 

@@ -1,4 +1,4 @@
-// Instruction decoder: RV64IMA + Zicsr + Zifencei + privileged, and RVC.
+// Instruction decoder: RV64IMAFD + Zicsr + Zifencei + privileged, and RVC.
 // Compressed instructions are expanded to the operation of their 32-bit form.
 #include "cpu/decoded_insn.h"
 
@@ -31,6 +31,77 @@ DecodedInsn make(Op op, uint32_t rd, uint32_t rs1, uint32_t rs2, int32_t imm,
 
 DecodedInsn illegal(uint32_t raw, uint8_t len) {
   return make(Op::ILLEGAL, 0, 0, 0, 0, raw, len);
+}
+
+// An instruction whose destination is an f register (no x0 sink).
+DecodedInsn make_fp(Op op, uint32_t rd, uint32_t rs1, uint32_t rs2, int32_t imm,
+                    uint32_t raw, uint8_t len) {
+  DecodedInsn d = make(op, 0, rs1, rs2, imm, raw, len);
+  d.rd = static_cast<uint8_t>(rd);
+  return d;
+}
+
+// rm values 5 and 6 are reserved: the instruction is illegal.
+bool valid_rounding_mode(uint32_t rm) { return rm != 5 && rm != 6; }
+
+// OP-FP (opcode 0x53). funct7 = funct5 << 2 | fmt; fmt 0 = S, 1 = D (H and Q
+// are not implemented).
+DecodedInsn decode_op_fp(uint32_t w) {
+  const uint32_t rd = bits(w, 11, 7), rm = bits(w, 14, 12), rs1 = bits(w, 19, 15),
+                 rs2 = bits(w, 24, 20), fmt = bits(w, 26, 25), f5 = bits(w, 31, 27);
+  if (fmt > 1) return illegal(w, 4);
+  const bool dbl = fmt == 1;
+  auto pick = [dbl](Op single, Op dbl_op) { return dbl ? dbl_op : single; };
+  // Operations that round: rm in aux; the result goes to an f or an x register.
+  auto rounding = [&](Op op, bool to_x, int32_t imm = 0) {
+    if (!valid_rounding_mode(rm)) return illegal(w, 4);
+    DecodedInsn d = to_x ? make(op, rd, rs1, rs2, imm, w, 4) : make_fp(op, rd, rs1, rs2, imm, w, 4);
+    d.aux = static_cast<uint8_t>(rm);
+    return d;
+  };
+  auto to_f = [&](Op op) { return make_fp(op, rd, rs1, rs2, 0, w, 4); };
+  auto to_x = [&](Op op) { return make(op, rd, rs1, rs2, 0, w, 4); };
+  switch (f5) {
+    case 0x00: return rounding(pick(Op::FADD_S, Op::FADD_D), false);
+    case 0x01: return rounding(pick(Op::FSUB_S, Op::FSUB_D), false);
+    case 0x02: return rounding(pick(Op::FMUL_S, Op::FMUL_D), false);
+    case 0x03: return rounding(pick(Op::FDIV_S, Op::FDIV_D), false);
+    case 0x0b:
+      if (rs2 != 0) break;
+      return rounding(pick(Op::FSQRT_S, Op::FSQRT_D), false);
+    case 0x04:
+      if (rm == 0) return to_f(pick(Op::FSGNJ_S, Op::FSGNJ_D));
+      if (rm == 1) return to_f(pick(Op::FSGNJN_S, Op::FSGNJN_D));
+      if (rm == 2) return to_f(pick(Op::FSGNJX_S, Op::FSGNJX_D));
+      break;
+    case 0x05:
+      if (rm == 0) return to_f(pick(Op::FMIN_S, Op::FMIN_D));
+      if (rm == 1) return to_f(pick(Op::FMAX_S, Op::FMAX_D));
+      break;
+    case 0x08:  // fcvt.s.d (fmt S, from D) and fcvt.d.s (fmt D, from S)
+      if (rs2 != (dbl ? 0u : 1u)) break;
+      return rounding(pick(Op::FCVT_S_D, Op::FCVT_D_S), false);
+    case 0x14:
+      if (rm == 2) return to_x(pick(Op::FEQ_S, Op::FEQ_D));
+      if (rm == 1) return to_x(pick(Op::FLT_S, Op::FLT_D));
+      if (rm == 0) return to_x(pick(Op::FLE_S, Op::FLE_D));
+      break;
+    case 0x18:
+      if (rs2 > 3) break;
+      return rounding(pick(Op::FCVT_INT_S, Op::FCVT_INT_D), true, static_cast<int32_t>(rs2));
+    case 0x1a:
+      if (rs2 > 3) break;
+      return rounding(pick(Op::FCVT_S_INT, Op::FCVT_D_INT), false, static_cast<int32_t>(rs2));
+    case 0x1c:
+      if (rs2 != 0) break;
+      if (rm == 0) return to_x(pick(Op::FMV_X_W, Op::FMV_X_D));
+      if (rm == 1) return to_x(pick(Op::FCLASS_S, Op::FCLASS_D));
+      break;
+    case 0x1e:
+      if (rs2 != 0 || rm != 0) break;
+      return to_f(pick(Op::FMV_W_X, Op::FMV_D_X));
+  }
+  return illegal(w, 4);
 }
 
 DecodedInsn decode32(uint32_t w) {
@@ -157,6 +228,26 @@ DecodedInsn decode32(uint32_t w) {
       }
       break;
     }
+    case 0x07:  // LOAD-FP
+      if (f3 == 2) return make_fp(Op::FLW, rd, rs1, 0, imm_i, w, 4);
+      if (f3 == 3) return make_fp(Op::FLD, rd, rs1, 0, imm_i, w, 4);
+      break;
+    case 0x27:  // STORE-FP
+      if (f3 == 2) return make(Op::FSW, 0, rs1, rs2, imm_s, w, 4);
+      if (f3 == 3) return make(Op::FSD, 0, rs1, rs2, imm_s, w, 4);
+      break;
+    case 0x43: case 0x47: case 0x4b: case 0x4f: {  // FMADD FMSUB FNMSUB FNMADD
+      const uint32_t fmt = bits(w, 26, 25);
+      if (fmt > 1 || !valid_rounding_mode(f3)) break;
+      static constexpr Op kFused[2][4] = {
+          {Op::FMADD_S, Op::FMSUB_S, Op::FNMSUB_S, Op::FNMADD_S},
+          {Op::FMADD_D, Op::FMSUB_D, Op::FNMSUB_D, Op::FNMADD_D}};
+      DecodedInsn d = make_fp(kFused[fmt][(opcode >> 2) & 3], rd, rs1, rs2,
+                              static_cast<int32_t>(bits(w, 31, 27)), w, 4);
+      d.aux = static_cast<uint8_t>(f3);
+      return d;
+    }
+    case 0x53: return decode_op_fp(w);
     case 0x0f:
       if (f3 == 0) return make(Op::FENCE, 0, 0, 0, 0, w, 4);
       if (f3 == 1) return make(Op::FENCE_I, 0, 0, 0, 0, w, 4);
@@ -210,8 +301,11 @@ DecodedInsn decode16(uint32_t h) {
           if (nzuimm == 0) break;  // includes the all-zero illegal instruction
           return c(Op::ADDI, rdp, 2, 0, static_cast<int32_t>(nzuimm));
         }
+        case 1:  // c.fld
+          return make_fp(Op::FLD, rdp, rs1p, 0, static_cast<int32_t>(ld_off), h, 2);
         case 2: return c(Op::LW, rdp, rs1p, 0, static_cast<int32_t>(lw_off));
         case 3: return c(Op::LD, rdp, rs1p, 0, static_cast<int32_t>(ld_off));
+        case 5: return c(Op::FSD, 0, rs1p, rdp, static_cast<int32_t>(ld_off));  // c.fsd
         case 6: return c(Op::SW, 0, rs1p, rdp, static_cast<int32_t>(lw_off));
         case 7: return c(Op::SD, 0, rs1p, rdp, static_cast<int32_t>(ld_off));
       }
@@ -274,6 +368,10 @@ DecodedInsn decode16(uint32_t h) {
           const uint32_t shamt = (bits(h, 12, 12) << 5) | bits(h, 6, 2);
           return c(Op::SLLI, rd_full, rd_full, 0, static_cast<int32_t>(shamt));
         }
+        case 1: {  // c.fldsp (f0 is a valid destination)
+          const uint32_t off = (bits(h, 12, 12) << 5) | (bits(h, 6, 5) << 3) | (bits(h, 4, 2) << 6);
+          return make_fp(Op::FLD, rd_full, 2, 0, static_cast<int32_t>(off), h, 2);
+        }
         case 2: {
           if (rd_full == 0) break;
           const uint32_t off = (bits(h, 12, 12) << 5) | (bits(h, 6, 4) << 2) | (bits(h, 3, 2) << 6);
@@ -295,6 +393,10 @@ DecodedInsn decode16(uint32_t h) {
           if (rd_full == 0 && rs2_full == 0) return c(Op::EBREAK, 0, 0, 0, 0);
           if (rs2_full == 0) return c(Op::JALR, 1, rd_full, 0, 0);
           return c(Op::ADD, rd_full, rd_full, rs2_full, 0);
+        }
+        case 5: {  // c.fsdsp
+          const uint32_t off = (bits(h, 12, 10) << 3) | (bits(h, 9, 7) << 6);
+          return c(Op::FSD, 0, 2, rs2_full, static_cast<int32_t>(off));
         }
         case 6: {
           const uint32_t off = (bits(h, 12, 9) << 2) | (bits(h, 8, 7) << 6);

@@ -3,10 +3,10 @@
 namespace ferry {
 
 namespace {
-// misa: MXL = 64, extensions I M A C S U.
+// misa: MXL = 64, extensions I M A F D C S U.
 constexpr uint64_t kMisa = (2ull << 62) | (1u << ('I' - 'A')) | (1u << ('M' - 'A')) |
-                           (1u << ('A' - 'A')) | (1u << ('C' - 'A')) |
-                           (1u << ('S' - 'A')) | (1u << ('U' - 'A'));
+                           (1u << ('A' - 'A')) | (1u << ('F' - 'A')) | (1u << ('D' - 'A')) |
+                           (1u << ('C' - 'A')) | (1u << ('S' - 'A')) | (1u << ('U' - 'A'));
 }  // namespace
 
 Hart::Hart(AddressSpace& bus, std::function<uint64_t()> read_time, uint64_t hart_id)
@@ -21,6 +21,9 @@ Hart::~Hart() = default;
 
 void Hart::reset(uint64_t pc) {
   x_.fill(0);
+  f_.fill(0);
+  host_fpu_.release();
+  fflags_ = frm_ = 0;
   pc_ = pc;
   priv_ = Priv::kMachine;
   instret_ = 0;
@@ -84,11 +87,23 @@ void Hart::visit_state(StateVisitor& v) {
   // What LR read: SC compares against it.
   v.subsection("lr", reservation_ != ~0ull,
                [this](StateVisitor& s) { s.field("value", reservation_value_); });
+  // F/D state: only when the guest turned the FPU on or left something in
+  // it, so streams of FPU-less guests (and older builds) stay as they were.
+  bool fp_used = (mstatus_ & mstatus::kFs) != 0 || fflags_ != 0 || frm_ != 0;
+  for (uint64_t r : f_) fp_used = fp_used || r != 0;
+  v.subsection("fpu", fp_used, [this](StateVisitor& s) {
+    s.u64_array("f", f_);
+    s.field("fflags", fflags_);
+    s.field("frm", frm_);
+  });
 }
 
 void Hart::post_load() {
   x_[0] = 0;
   misa_ = kMisa;
+  fflags_ &= fpu::kAllFlags;
+  frm_ &= 7;
+  mstatus_ = mstatus::with_sd(mstatus_);
   // Decoded code and translations are rebuilt from the loaded state.
   code_cache_.clear();
   flush_tlb();

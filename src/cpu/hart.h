@@ -1,10 +1,15 @@
-// Hart: one RV64IMAC hart (M, S and U modes, Sv39) run by an interpreter.
+// Hart: one RV64IMAFDC hart (M, S and U modes, Sv39) run by an interpreter.
 //
 // Instructions are decoded once per physical code page into DecodedInsn
 // records (see code_cache.h) and dispatched with computed goto. Loads and
 // stores go through a direct-mapped software TLB that holds host pointers;
 // filling a *write* entry logs the page in GuestRam's dirty log, so the fast
 // path needs no dirty marking of its own.
+//
+// Floating point (F and D, src/cpu/fpu/) runs on the host's FPU where the
+// rounding mode allows: while run() executes, the hart thread's MXCSR holds
+// the guest's rounding mode and flags (see HostFpContext); run() restores the
+// host's before it returns.
 //
 // Threads: everything runs on the hart's own thread except request_exit()
 // and set_interrupt_pending(), which any thread may call (a device raising a
@@ -24,6 +29,7 @@
 #include "cpu/code_cache.h"
 #include "cpu/csr_numbers.h"
 #include "cpu/decoded_insn.h"
+#include "cpu/fpu/host_fpu.h"
 #include "devices/interrupt_target.h"
 #include "memory/address_space.h"
 #include "state/state_visitor.h"
@@ -84,6 +90,8 @@ class Hart : public StateOwner, public InterruptTarget {
   // --- register access (loader, tests, debugging) ---
   uint64_t reg(unsigned i) const { return x_[i]; }
   void set_reg(unsigned i, uint64_t v) { if (i != 0 && i < 32) x_[i] = v; }
+  uint64_t freg(unsigned i) const { return f_[i]; }
+  void set_freg(unsigned i, uint64_t v) { if (i < 32) f_[i] = v; }
   uint64_t pc() const { return pc_; }
   void set_pc(uint64_t pc) { pc_ = pc; }
   Priv priv() const { return priv_; }
@@ -132,6 +140,12 @@ class Hart : public StateOwner, public InterruptTarget {
   bool csr_read(uint16_t csr, uint64_t& value);
   bool csr_write(uint16_t csr, uint64_t value);
   bool counter_accessible(uint16_t csr) const;
+
+  // --- floating point ---
+  // The F/D state is Dirty: an f register or fcsr was written.
+  void mark_fp_dirty() { mstatus_ |= mstatus::kFs | mstatus::kSd; }
+  // Moves the flags the host FPU holds for the guest into fflags_.
+  void sync_fflags() { fflags_ |= host_fpu_.collect(); }
 
   // --- memory (mmu.cc) ---
   // Translates a virtual address; returns 0 on success or the fault cause.
@@ -188,6 +202,9 @@ class Hart : public StateOwner, public InterruptTarget {
   std::array<uint64_t, csr::kHpmLast + 1> mhpmcounter_{};  // writable, never count
   uint64_t reservation_ = ~0ull;  // LR/SC reserved address; ~0 = none
   uint64_t reservation_value_ = 0;  // what LR read there (SC compares and swaps it)
+  std::array<uint64_t, 32> f_{};  // f registers (singles NaN-boxed)
+  uint32_t fflags_ = 0;           // fcsr[4:0], without the flags host_fpu_ holds
+  uint32_t frm_ = 0;              // fcsr[7:5]
 
   // Caches (rebuilt, never migrated).
   std::array<TlbEntry, kTlbSize> read_tlb_;
@@ -195,6 +212,7 @@ class Hart : public StateOwner, public InterruptTarget {
   std::array<FetchTlbEntry, kTlbSize> fetch_tlb_;
   uint64_t fetch_tlb_generation_ = 0;  // ram_.code_generation() when filled
   std::array<DecodedInsn, 3> cross_page_insn_{};  // see fetch_cross_page
+  fpu::HostFpContext host_fpu_;  // the host FPU while run() executes guest FP
 
   std::atomic<bool> exit_request_{false};
   std::function<void()> wake_;

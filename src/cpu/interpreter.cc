@@ -7,6 +7,10 @@
 // the budget lasts.
 #include <cstring>
 
+#include "cpu/fpu/fp_arithmetic.h"
+#include "cpu/fpu/fp_bits.h"
+#include "cpu/fpu/fp_compare.h"
+#include "cpu/fpu/fp_to_integer.h"
 #include "cpu/hart.h"
 
 namespace ferry {
@@ -26,7 +30,10 @@ StopReason Hart::run(uint64_t max_instructions) {
   }
   if (exit_request_.exchange(false, std::memory_order_acq_rel))
     return StopReason::kExitRequest;
-  return interpret(max_instructions);
+  const StopReason reason = interpret(max_instructions);
+  sync_fflags();
+  host_fpu_.release();  // the host gets its own MXCSR back
+  return reason;
 }
 
 StopReason Hart::interpret(uint64_t budget) {
@@ -38,6 +45,7 @@ StopReason Hart::interpret(uint64_t budget) {
 #undef FERRY_OP_LABEL
   };
   uint64_t* const x = x_.data();
+  uint64_t* const f = f_.data();
   uint64_t pc = pc_;
   uint64_t icount = 0;
   StopReason reason = StopReason::kBudget;
@@ -136,6 +144,93 @@ StopReason Hart::interpret(uint64_t budget) {
 #define RS1 x[in->rs1]
 #define RS2 x[in->rs2]
 #define IMM static_cast<uint64_t>(static_cast<int64_t>(in->imm))
+// --- F and D (handlers in interpreter_fp_ops.inc) ---
+// Every FP instruction is illegal while mstatus.FS is Off.
+#define FP_REQUIRE()                                                            \
+  if (__builtin_expect(!(mstatus_ & mstatus::kFs), 0)) goto L(ILLEGAL)
+// `var` = the instruction's rounding mode (frm for dyn); a reserved one traps.
+#define FP_ROUNDING(var)                                                        \
+  fpu::RoundingMode var = static_cast<fpu::RoundingMode>(in->aux);             \
+  if (var == fpu::kDynamic) {                                                   \
+    var = static_cast<fpu::RoundingMode>(frm_);                                 \
+    if (__builtin_expect(var > fpu::kNearestMaxMag, 0)) goto L(ILLEGAL);        \
+  }
+#define FP_IN(F, reg) fpu::Register<fpu::F>::read(f[in->reg])
+// Writes f[rd] (any write makes the F/D state Dirty).
+#define FP_RESULT(F, expr)                                                      \
+  do {                                                                          \
+    f[in->rd] = fpu::Register<fpu::F>::write(expr);                             \
+    mark_fp_dirty();                                                            \
+    NEXT();                                                                     \
+  } while (0)
+#define FP_ROUNDED(F, expr)                                                     \
+  do {                                                                          \
+    FP_REQUIRE();                                                               \
+    FP_ROUNDING(rm_);                                                           \
+    FP_RESULT(F, expr);                                                         \
+  } while (0)
+#define FP_BINARY(F, op) \
+  FP_ROUNDED(F, fpu::op<fpu::F>(host_fpu_, FP_IN(F, rs1), FP_IN(F, rs2), rm_, fflags_))
+#define FP_FUSED(F, negate_product, negate_addend)                              \
+  FP_ROUNDED(F, fpu::fma<fpu::F>(host_fpu_, FP_IN(F, rs1), FP_IN(F, rs2),       \
+                                 fpu::Register<fpu::F>::read(f[in->imm]),       \
+                                 negate_product, negate_addend, rm_, fflags_))
+// Non-rounding operations with an f result and the flags in fflags_.
+#define FP_EXACT(F, expr)                                                       \
+  do {                                                                          \
+    FP_REQUIRE();                                                               \
+    FP_RESULT(F, expr);                                                         \
+  } while (0)
+// Operations with an x result; raised flags make the F/D state Dirty.
+#define FP_TO_X(expr)                                                           \
+  do {                                                                          \
+    FP_REQUIRE();                                                               \
+    uint32_t flags_ = 0;                                                        \
+    x[in->rd] = (expr);                                                         \
+    if (flags_) {                                                               \
+      fflags_ |= flags_;                                                        \
+      mark_fp_dirty();                                                          \
+    }                                                                           \
+    NEXT();                                                                     \
+  } while (0)
+// FP loads and stores: LOAD/STORE with an f register and the FS check.
+#define FP_LOAD(type, size, to_reg)                                             \
+  do {                                                                          \
+    FP_REQUIRE();                                                               \
+    const uint64_t va = x[in->rs1] + static_cast<int64_t>(in->imm);            \
+    const TlbEntry& e = read_tlb_[(va >> kPageShift) % kTlbSize];               \
+    type v_;                                                                    \
+    if (__builtin_expect(e.tag == (va & (kPageMask | (size - 1))), 1)) {        \
+      std::memcpy(&v_, reinterpret_cast<const void*>(va + e.addend), size);    \
+    } else {                                                                    \
+      uint64_t slow_;                                                           \
+      if (!load_slow(va, size, slow_, PC)) TRAPPED();                           \
+      v_ = static_cast<type>(slow_);                                            \
+      if (block_break_) {                                                       \
+        block_break_ = false;                                                   \
+        f[in->rd] = to_reg(v_);                                                 \
+        mark_fp_dirty();                                                        \
+        RETIRE_AND_EXIT();                                                      \
+      }                                                                         \
+    }                                                                           \
+    f[in->rd] = to_reg(v_);                                                     \
+    mark_fp_dirty();                                                            \
+    NEXT();                                                                     \
+  } while (0)
+#define FP_STORE(type, size)                                                    \
+  do {                                                                          \
+    FP_REQUIRE();                                                               \
+    const uint64_t va = x[in->rs1] + static_cast<int64_t>(in->imm);            \
+    const TlbEntry& e = write_tlb_[(va >> kPageShift) % kTlbSize];              \
+    const type v_ = static_cast<type>(f[in->rs2]);                              \
+    if (__builtin_expect(e.tag == (va & (kPageMask | (size - 1))), 1)) {        \
+      std::memcpy(reinterpret_cast<void*>(va + e.addend), &v_, size);         \
+    } else {                                                                    \
+      if (!store_slow(va, size, v_, PC)) TRAPPED();                             \
+      AFTER_SLOW_STORE();                                                       \
+    }                                                                           \
+    NEXT();                                                                     \
+  } while (0)
 
   for (;;) {
     if (icount >= budget) break;
@@ -178,11 +273,13 @@ StopReason Hart::interpret(uint64_t budget) {
 #define L(name) op_##name##_2
 #define STEP 2
 #include "cpu/interpreter_ops.inc"
+#include "cpu/interpreter_fp_ops.inc"
 #undef L
 #undef STEP
 #define L(name) op_##name##_4
 #define STEP 4
 #include "cpu/interpreter_ops.inc"
+#include "cpu/interpreter_fp_ops.inc"
 #undef L
 #undef STEP
 
@@ -203,6 +300,17 @@ StopReason Hart::interpret(uint64_t budget) {
 #undef RS1
 #undef RS2
 #undef IMM
+#undef FP_REQUIRE
+#undef FP_ROUNDING
+#undef FP_IN
+#undef FP_RESULT
+#undef FP_ROUNDED
+#undef FP_BINARY
+#undef FP_FUSED
+#undef FP_EXACT
+#undef FP_TO_X
+#undef FP_LOAD
+#undef FP_STORE
 
   instret_ += icount;
   pc_ = pc;

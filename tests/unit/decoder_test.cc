@@ -94,11 +94,70 @@ TEST(DecoderTest, CompressedForms) {
   EXPECT_EQ(addi16sp.imm, -48);
 }
 
+TEST(DecoderTest, FloatingPointForms) {
+  // fadd.d fa0, fa1, fa2, rtz: rounding mode in aux, f destination kept even for f0.
+  const DecodedInsn add = decode_instruction(0x02c59553);
+  EXPECT_EQ(add.op, Op::FADD_D);
+  EXPECT_EQ(add.rd, 10);
+  EXPECT_EQ(add.rs1, 11);
+  EXPECT_EQ(add.rs2, 12);
+  EXPECT_EQ(add.aux, 1);
+  const DecodedInsn to_f0 = decode_instruction(0x00c5f053);  // fadd.s f0, fa1, fa2, dyn
+  EXPECT_EQ(to_f0.op, Op::FADD_S);
+  EXPECT_EQ(to_f0.rd, 0);
+  EXPECT_EQ(to_f0.aux, 7);
+  // fmadd.s fa0, fa1, fa2, fa3 (rne): rs3 in imm.
+  const DecodedInsn fma = decode_instruction(0x68c58543);
+  EXPECT_EQ(fma.op, Op::FMADD_S);
+  EXPECT_EQ(fma.imm, 13);
+  EXPECT_EQ(decode_instruction(0x6ac5f54f).op, Op::FNMADD_D);  // fnmadd.d
+  // fcvt.lu.d a0, fa1, rtz: integer kind in imm; an x destination x0 goes to the sink.
+  const DecodedInsn cvt = decode_instruction(0xc2359553);
+  EXPECT_EQ(cvt.op, Op::FCVT_INT_D);
+  EXPECT_EQ(cvt.imm, 3);
+  EXPECT_EQ(decode_instruction(0xc2359053).rd, kSinkReg);
+  EXPECT_EQ(decode_instruction(0xa0b52553).op, Op::FEQ_S);   // feq.s a0, fa0, fa1
+  EXPECT_EQ(decode_instruction(0xe0059553).op, Op::FCLASS_S);  // fclass.s a0, fa1
+  EXPECT_EQ(decode_instruction(0xf2058553).op, Op::FMV_D_X);  // fmv.d.x fa0, a1
+  EXPECT_EQ(decode_instruction(0x40159553).op, Op::FCVT_S_D);  // fcvt.s.d fa0, fa1, rtz
+  EXPECT_EQ(decode_instruction(0x42058553).op, Op::FCVT_D_S);  // fcvt.d.s fa0, fa1
+  const DecodedInsn flw = decode_instruction(0xffc42507);  // flw fa0, -4(s0)
+  EXPECT_EQ(flw.op, Op::FLW);
+  EXPECT_EQ(flw.imm, -4);
+  const DecodedInsn fsd = decode_instruction(0xfea43c27);  // fsd fa0, -8(s0)
+  EXPECT_EQ(fsd.op, Op::FSD);
+  EXPECT_EQ(fsd.rs2, 10);
+  EXPECT_EQ(fsd.imm, -8);
+  // Compressed: c.fld fa0, 8(s0); c.fsd fa0, 8(s0); c.fldsp f0, 16(sp); c.fsdsp fa0, 24(sp).
+  const DecodedInsn cfld = decode_instruction(0x2408);
+  EXPECT_EQ(cfld.op, Op::FLD);
+  EXPECT_EQ(cfld.rd, 10);
+  EXPECT_EQ(cfld.rs1, 8);
+  EXPECT_EQ(cfld.imm, 8);
+  EXPECT_EQ(cfld.len, 2);
+  const DecodedInsn cfsd = decode_instruction(0xa408);
+  EXPECT_EQ(cfsd.op, Op::FSD);
+  EXPECT_EQ(cfsd.rs2, 10);
+  EXPECT_EQ(cfsd.imm, 8);
+  const DecodedInsn fldsp = decode_instruction(0x2042);
+  EXPECT_EQ(fldsp.op, Op::FLD);
+  EXPECT_EQ(fldsp.rd, 0);
+  EXPECT_EQ(fldsp.rs1, 2);
+  EXPECT_EQ(fldsp.imm, 16);
+  const DecodedInsn fsdsp = decode_instruction(0xac2a);
+  EXPECT_EQ(fsdsp.op, Op::FSD);
+  EXPECT_EQ(fsdsp.rs2, 10);
+  EXPECT_EQ(fsdsp.imm, 24);
+}
+
 TEST(DecoderTest, IllegalEncodingsAreIllegal) {
   EXPECT_EQ(decode_instruction(0x0000).op, Op::ILLEGAL);       // all zeros
   EXPECT_EQ(decode_instruction(0xffffffff).op, Op::ILLEGAL);   // all ones
   EXPECT_EQ(decode_instruction(0x00004073).op, Op::ILLEGAL);   // SYSTEM funct3 4
-  EXPECT_EQ(decode_instruction(0x2000).op, Op::ILLEGAL);       // c.fld (no F)
+  EXPECT_EQ(decode_instruction(0x8000).op, Op::ILLEGAL);       // quadrant 0 funct3 4: reserved
+  EXPECT_EQ(decode_instruction(0x0000d053).op, Op::ILLEGAL);   // fadd.s with rm 5 (reserved)
+  EXPECT_EQ(decode_instruction(0x0400e053).op, Op::ILLEGAL);   // fadd.h (no Zfh)
+  EXPECT_EQ(decode_instruction(0x06000053).op, Op::ILLEGAL);   // fadd.q (no Q)
   const DecodedInsn d = decode_instruction(0x0000);
   EXPECT_EQ(d.len, 2);
 }

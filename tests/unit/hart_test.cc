@@ -6,6 +6,7 @@
 
 #include "cpu/hart.h"
 #include "rv_asm.h"
+#include "state_roundtrip.h"
 
 namespace ferry {
 namespace {
@@ -190,6 +191,105 @@ TEST_F(HartTest, Sv39TranslatesAndSetsAccessedDirty) {
   uint64_t pte;
   ram_.read(l0, &pte, 8);
   EXPECT_EQ(pte & 0xc0, 0xc0u);  // A and D set by the walk
+}
+
+// --- F and D ---
+
+constexpr uint16_t kFflags = 0x001, kFrm = 0x002, kMstatus = 0x300;
+constexpr uint64_t kFsShift = 13;
+
+// x5 = (FS << 13), mstatus |= x5; then `code`, then wfi. x10 = 1.0, x11 = 3.0.
+std::vector<uint32_t> with_fpu(unsigned fs, const std::vector<uint32_t>& code) {
+  std::vector<uint32_t> p = {addi(5, 0, static_cast<int32_t>(fs)), slli(5, 5, kFsShift),
+                             csrrs(0, kMstatus, 5), addi(10, 0, 0x3ff), slli(10, 10, 52),
+                             addi(11, 0, 0x400), slli(11, 11, 52), addi(12, 0, 1),
+                             slli(12, 12, 51), add(11, 11, 12)};
+  p = cat(p, code);
+  p.push_back(kWfi);
+  return p;
+}
+
+TEST_F(HartTest, FpIsOffAfterResetAndTrapsIllegal) {
+  EXPECT_EQ(csr(kMstatus) & (3u << kFsShift), 0u);
+  EXPECT_NE(csr(0x301) & (1u << ('F' - 'A')), 0u);  // misa.F
+  EXPECT_NE(csr(0x301) & (1u << ('D' - 'A')), 0u);  // misa.D
+  load(cat(la(5, 0x100), {csrrw(0, 0x305, 5), fadd_d(1, 2, 3)}));
+  ram_.write(kBase + 0x100, &kWfi, 4);
+  run();
+  EXPECT_EQ(csr(0x342), 2u);                // illegal instruction
+  EXPECT_EQ(csr(0x343), fadd_d(1, 2, 3));   // mtval = the bits
+  // fcsr accesses too.
+  load(cat(la(5, 0x100), {csrrw(0, 0x305, 5), csrrs(10, kFflags, 0)}));
+  run();
+  EXPECT_EQ(csr(0x342), 2u);
+  EXPECT_EQ(csr(0x343), csrrs(10, kFflags, 0));
+}
+
+TEST_F(HartTest, FpArithmeticSetsFlagsAndDirty) {
+  load(with_fpu(1, {fmv_d_x(1, 10), fmv_d_x(2, 11), fdiv_d(3, 1, 2), fmv_x_d(13, 3)}));
+  run();
+  EXPECT_EQ(hart_.freg(3), 0x3fd5555555555555u);  // 1/3, RNE
+  EXPECT_EQ(hart_.reg(13), 0x3fd5555555555555u);
+  EXPECT_EQ(csr(kFflags), 1u);  // inexact
+  const uint64_t mstatus = csr(kMstatus);
+  EXPECT_EQ((mstatus >> kFsShift) & 3, 3u);  // Dirty
+  EXPECT_NE(mstatus & (1ull << 63), 0u);     // SD
+  EXPECT_NE(csr(0x100) & (1ull << 63), 0u);  // sstatus.SD
+}
+
+TEST_F(HartTest, FpRoundingModeComesFromFrmAndTheHostKeepsItsOwn) {
+  uint32_t before;
+  __asm__ volatile("stmxcsr %0" : "=m"(before));
+  load(with_fpu(1, {csrrwi(0, kFrm, 3),  // RUP
+                    fmv_d_x(1, 10), fmv_d_x(2, 11), fdiv_d(3, 1, 2),
+                    fdiv_d(4, 1, 2, 4)}));  // RMM (software path)
+  run();
+  EXPECT_EQ(hart_.freg(3), 0x3fd5555555555556u);
+  EXPECT_EQ(hart_.freg(4), 0x3fd5555555555555u);
+  uint32_t after;
+  __asm__ volatile("stmxcsr %0" : "=m"(after));
+  EXPECT_EQ(after & ~0x3fu, before & ~0x3fu);  // control bits restored
+}
+
+TEST_F(HartTest, ReservedDynamicRoundingModeTraps) {
+  load(cat(la(5, 0x100), {csrrw(0, 0x305, 5), addi(6, 0, 1), slli(6, 6, kFsShift),
+                          csrrs(0, kMstatus, 6), csrrwi(0, kFrm, 5), fadd_d(1, 2, 3, 0),
+                          fadd_d(1, 2, 3)}));
+  ram_.write(kBase + 0x100, &kWfi, 4);
+  run();
+  EXPECT_EQ(csr(0x342), 2u);
+  EXPECT_EQ(csr(0x343), fadd_d(1, 2, 3));  // the static-rne one before it ran
+  EXPECT_EQ(csr(0x341), kBase + 4 * 11);
+}
+
+TEST_F(HartTest, ImproperlyBoxedSingleReadsAsCanonicalNan) {
+  load(with_fpu(1, {fmv_d_x(1, 10),  // 0x3ff0...: upper half not all ones
+                    fadd_s(2, 1, 1)}));
+  run();
+  EXPECT_EQ(hart_.freg(2), 0xffffffff7fc00000u);
+  EXPECT_EQ(csr(kFflags), 0u);  // a quiet NaN operand raises nothing
+}
+
+TEST_F(HartTest, FpStateMigratesInASubsection) {
+  // Unused FPU: the subsection is not in the state.
+  load({kWfi});
+  run();
+  auto unused = test_util::save_state(hart_);
+  auto it = std::find_if(unused.begin(), unused.end(),
+                         [](const test_util::StateEntry& e) { return e.name == "fpu"; });
+  ASSERT_NE(it, unused.end());
+  EXPECT_EQ(it->values[0], 0u);  // recorded as absent
+
+  load(with_fpu(1, {fmv_d_x(1, 10), fmv_d_x(2, 11), fdiv_d(31, 1, 2), csrrwi(0, kFrm, 2)}));
+  run();
+  GuestRam ram2(kBase, 4 << 20);
+  AddressSpace bus2(ram2);
+  Hart other(bus2, [] { return 0; });
+  ASSERT_EQ(test_util::round_trip(hart_, other), "");
+  EXPECT_EQ(other.freg(31), 0x3fd5555555555555u);
+  uint64_t v = 0;
+  ASSERT_TRUE(other.debug_read_csr(0x003, v));
+  EXPECT_EQ(v, (2u << 5) | 1u);  // frm = RDN, fflags = NX
 }
 
 TEST_F(HartTest, StateRoundTripsThroughReset) {

@@ -39,6 +39,21 @@ inline uint32_t ld(unsigned rd, unsigned rs1, int32_t imm) { return i_type(0x03,
 inline uint32_t sd(unsigned rs1, unsigned rs2, int32_t imm) { return s_type(3, rs1, rs2, imm); }
 inline uint32_t sw(unsigned rs1, unsigned rs2, int32_t imm) { return s_type(2, rs1, rs2, imm); }
 inline uint32_t bltu(unsigned rs1, unsigned rs2, int32_t off) { return b_type(6, rs1, rs2, off); }
+// F/D: OP-FP with funct7 (funct5 << 2 | fmt), rm (7 = dyn) and registers.
+inline uint32_t fp_op(unsigned f7, unsigned rd, unsigned rm, unsigned rs1, unsigned rs2) {
+  return r_type(0x53, rd, rm, rs1, rs2, f7);
+}
+inline uint32_t fadd_d(unsigned rd, unsigned rs1, unsigned rs2, unsigned rm = 7) { return fp_op(0x01, rd, rm, rs1, rs2); }
+inline uint32_t fadd_s(unsigned rd, unsigned rs1, unsigned rs2, unsigned rm = 7) { return fp_op(0x00, rd, rm, rs1, rs2); }
+inline uint32_t fdiv_d(unsigned rd, unsigned rs1, unsigned rs2, unsigned rm = 7) { return fp_op(0x0d, rd, rm, rs1, rs2); }
+inline uint32_t fmv_d_x(unsigned rd, unsigned rs1) { return fp_op(0x79, rd, 0, rs1, 0); }
+inline uint32_t fmv_x_d(unsigned rd, unsigned rs1) { return fp_op(0x71, rd, 0, rs1, 0); }
+inline uint32_t fld(unsigned rd, unsigned rs1, int32_t imm) { return i_type(0x07, rd, 3, rs1, imm); }
+inline uint32_t fsd(unsigned rs1, unsigned rs2, int32_t imm) {
+  return s_type(3, rs1, rs2, imm) ^ 0x23 ^ 0x27;
+}
+inline uint32_t csrrwi(unsigned rd, uint16_t csr, unsigned imm) { return i_type(0x73, rd, 5, imm, csr); }
+inline uint32_t csrrsi(unsigned rd, uint16_t csr, unsigned imm) { return i_type(0x73, rd, 6, imm, csr); }
 constexpr uint32_t kWfi = 0x10500073;
 constexpr uint32_t kMret = 0x30200073;
 constexpr uint32_t kEcall = 0x00000073;
