@@ -9,6 +9,7 @@
  *   = 7 (cycle, time, instret readable from S/U), as firmware does, with a temporary trap
  *   vector that skips any of these writes that trap;
  * - mtvec = m_trap_entry, sp = top of the stack after .bss, .bss zeroed;
+ * - in a guest built with F/D (-march with f or d), mstatus.FS = Initial (fcsr is 0 from reset);
  * - main(hartid, dtb) is called and its return value passed to exit(): 0 powers off with
  *   0x5555 (success), anything else with 0x3333 | code << 16. */
 
@@ -41,6 +42,11 @@ _start:
 	csrw	mtvec, t0
 	csrw	satp, zero
 	csrw	mscratch, zero
+#ifdef __riscv_flen
+	/* The FPU starts Off: FP instructions would trap. */
+	li	t0, 1 << 13		/* FS = Initial */
+	csrs	mstatus, t0
+#endif
 
 	/* zero .bss */
 	la	t0, __bss_start
