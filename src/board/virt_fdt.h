@@ -27,7 +27,7 @@ struct VirtFdtParams {
   // The ISA: single-letter extensions after rv64, then the multi-letter
   // ones, in the order riscv,isa spells them. riscv,isa-base and
   // riscv,isa-extensions list the same.
-  std::string isa_letters = "imac";
+  std::string isa_letters = "imafdc";
   std::vector<std::string> isa_multi = {"zicbom", "zicboz", "zicsr", "zifencei", "sstc"};
   uint32_t cbo_block_size = 64;  // riscv,cbom-block-size and riscv,cboz-block-size
   std::string mmu_type = "riscv,sv39";

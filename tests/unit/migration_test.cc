@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "migration/migration_manager.h"
+#include "migration/stream_config.h"
 #include "migration_fixtures.h"
 #include "rv_asm.h"
 #include "test_files.h"
@@ -126,6 +127,19 @@ TEST_F(MigrationTest, DestinationRamDoesNotDependOnTheImagesItLoaded) {
   EXPECT_EQ(*b.host_at(initrd + 100000), 0);  // the destination's own initrd is gone
   src.join();
   dst.join();
+}
+
+TEST_F(MigrationTest, StreamOfAnotherCpuIsRefusedByName) {
+  Vm dst(config(image_), nullptr, nullptr);
+  StreamConfig c = stream_config_of(dst, true, 1000);
+  EXPECT_EQ(c.cpu, "rv64imafdc_zicbom_zicboz_zicsr_zifencei_sstc");
+  std::string error;
+  EXPECT_TRUE(check_stream_config(c, dst, &error)) << error;
+  c.cpu = "rv64imac_zicbom_zicboz_zicsr_zifencei_sstc";  // a build without F and D
+  EXPECT_FALSE(check_stream_config(c, dst, &error));
+  EXPECT_EQ(error,
+            "CPU mismatch: the stream is for 'rv64imac_zicbom_zicboz_zicsr_zifencei_sstc', "
+            "this VM has 'rv64imafdc_zicbom_zicboz_zicsr_zifencei_sstc'");
 }
 
 TEST_F(MigrationTest, RamSizeMismatchFailsAndTheSourceResumes) {
