@@ -3,6 +3,11 @@
  *   BENCH_ALU: 8 register-only instructions per iteration
  *   BENCH_MEM: 9 instructions per iteration, 2 loads and 2 stores
  *   BENCH_CRC: table-driven CRC-32 over a 64 KiB buffer, 12 per byte
+ *   BENCH_FP:  floating point, 14 per iteration: a DAXPY step over a 4 KiB array (2 fld,
+ *              fmadd.d, fsd), a product summed (fmul.d, fadd.d), a division, a
+ *              single-precision recurrence (fmadd.s) and a conversion to integer
+ *              (fcvt.w.d); built with F/D. BENCH_FRM sets frm first (default 0, RNE),
+ *              and the fflags raised are printed with the result.
  * Prints "bench KIND: N instructions" and a result so no work is optimized
  * away, then powers off. */
 #include "runtime.h"
@@ -11,7 +16,7 @@
 #define BENCH_ITERS 100000000ull
 #endif
 
-#if !defined(BENCH_ALU)
+#if !defined(BENCH_ALU) && !defined(BENCH_FP)
 static uint64_t buffer[8192];
 #endif
 
@@ -60,7 +65,61 @@ static uint64_t bench_mem(uint64_t iters) {
 }
 #endif
 
-#if !defined(BENCH_ALU) && !defined(BENCH_MEM)
+#if defined(BENCH_FP)
+#ifndef BENCH_FRM
+#define BENCH_FRM 0
+#endif
+static double vec[512];
+
+/* Returns a digest of the f registers and the integer sum; *flags = fflags. */
+static uint64_t bench_fp(uint64_t iters, uint64_t *flags) {
+  for (unsigned i = 0; i < 512; ++i) vec[i] = (double)(i + 1) / 7.0;
+  double *p = vec, *end = vec + 512, *base = vec;
+  uint64_t acc = 0, t0, acc_bits, y_bits, s_bits;
+  static const double a = 1e-9, scale = 0.5, divisor = 3.0;
+  static const float sa = 0.75f, sb = 1.0f;
+  __asm__ volatile(
+      "csrw frm, %[frm]\n"
+      "csrw fflags, zero\n"
+      "fld fa0, 0(%[ka])\n"
+      "fld fa1, 0(%[ks])\n"
+      "fld fa3, 0(%[kd])\n"
+      "fmv.d.x fa2, zero\n"
+      "fmv.w.x fa4, zero\n"
+      "flw fa5, 0(%[ksa])\n"
+      "flw fa6, 0(%[ksb])\n"
+      "1:\n"
+      "fld ft0, 0(%[p])\n"
+      "fld ft1, 8(%[p])\n"
+      "fmadd.d ft1, fa0, ft0, ft1\n"
+      "fsd ft1, 8(%[p])\n"
+      "fmul.d ft2, ft0, fa1\n"
+      "fadd.d fa2, fa2, ft2\n"
+      "fdiv.d ft3, ft0, fa3\n"
+      "fmadd.s fa4, fa4, fa5, fa6\n"
+      "fcvt.w.d %[t0], ft3\n"
+      "add %[acc], %[acc], %[t0]\n"
+      "addi %[p], %[p], 16\n"
+      "addi %[n], %[n], -1\n"
+      "bltu %[p], %[end], 2f\n"
+      "mv %[p], %[base]\n" /* the wrap path (once per 256 iterations) has one more */
+      "2:\n"
+      "bnez %[n], 1b\n"
+      "fmv.x.d %[accb], fa2\n"
+      "fmv.x.d %[yb], ft1\n"
+      "fmv.x.w %[sb], fa4\n"
+      "frflags %[flags]\n"
+      : [p] "+r"(p), [t0] "=&r"(t0), [acc] "+r"(acc), [n] "+r"(iters), [end] "+r"(end),
+        [base] "+r"(base), [accb] "=&r"(acc_bits), [yb] "=&r"(y_bits), [sb] "=&r"(s_bits),
+        [flags] "=&r"(*flags)
+      : [frm] "r"((uint64_t)BENCH_FRM), [ka] "r"(&a), [ks] "r"(&scale), [kd] "r"(&divisor),
+        [ksa] "r"(&sa), [ksb] "r"(&sb)
+      : "ft0", "ft1", "ft2", "ft3", "fa0", "fa1", "fa2", "fa3", "fa4", "fa5", "fa6", "memory");
+  return acc_bits ^ (y_bits * 3) ^ (s_bits << 7) ^ (acc * 0x9e3779b97f4a7c15ull);
+}
+#endif
+
+#if !defined(BENCH_ALU) && !defined(BENCH_MEM) && !defined(BENCH_FP)
 static uint32_t crc_table[256];
 
 static uint32_t bench_crc(uint64_t bytes) {
@@ -102,6 +161,11 @@ int main(void) {
 #if defined(BENCH_ALU)
   uint64_t r = bench_alu(BENCH_ITERS);
   kprintf("bench alu: %lu instructions, result %lx\n", (unsigned long)(BENCH_ITERS * 8), (unsigned long)r);
+#elif defined(BENCH_FP)
+  uint64_t flags;
+  uint64_t r = bench_fp(BENCH_ITERS, &flags);
+  kprintf("bench fp: %lu instructions, result %lx\n", (unsigned long)(BENCH_ITERS * 14), (unsigned long)r);
+  kprintf("fflags: 0x%lx\n", (unsigned long)flags);
 #elif defined(BENCH_MEM)
   uint64_t r = bench_mem(BENCH_ITERS);
   kprintf("bench mem: %lu instructions, result %lx\n", (unsigned long)(BENCH_ITERS * 9), (unsigned long)r);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU benchmark: guest instructions per second on ferry and on QEMU (TCG).
 
-Runs the bench-alu / bench-mem / bench-crc guests (each prints "bench KIND: N
+Runs the bench-alu / bench-mem / bench-crc / bench-fp guests (each prints "bench KIND: N
 instructions, result R" with N the exact number of guest instructions of its
 kernel loop) on ferry and on qemu-system-riscv64 with the same command line,
 several times each, interleaved, and keeps the best wall time. Each VMM's
@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from common.host import describe_binary, tree_commit  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KERNELS = ["alu", "mem", "crc"]
+KERNELS = ["alu", "mem", "crc", "fp"]
 LINE = re.compile(rb"bench (\w+): (\d+) instructions, result (\w+)")
 
 
@@ -84,7 +84,7 @@ def main():
     ap.add_argument("--ferry", default=os.path.join(ROOT, "build", "ferry"))
     ap.add_argument("--qemu", default=shutil.which("qemu-system-riscv64") or "qemu-system-riscv64")
     ap.add_argument("--guests", default=os.path.join(ROOT, "build", "guests"))
-    ap.add_argument("--kernels", default=",".join(KERNELS), help="comma-separated subset of alu,mem,crc")
+    ap.add_argument("--kernels", default=",".join(KERNELS), help="comma-separated subset of alu,mem,crc,fp")
     ap.add_argument("--skip-qemu", action="store_true")
     ap.add_argument("--skip-ferry", action="store_true")
     ap.add_argument("--timeout", type=float, default=600.0, help="per run, seconds")

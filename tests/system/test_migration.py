@@ -418,6 +418,18 @@ class Determinism(MigrationTestCase):
         self.finish("dirtier", src, dst)
         self.assertIn(b"dirtier: PASS", dst.output())
 
+    def test_fp_guest_mid_run(self):
+        # An FP kernel rounding down (frm = RDN) keeps f registers and fflags
+        # live all the time: they and mstatus.FS must travel (the cpu's fpu
+        # subsection), or the result differs.
+        src = self.source("fp-migrate")
+        uri = self.tcp_uri()
+        dst = self.destination(uri, "fp-migrate")
+        self.delay("fp-migrate", 0.4)
+        self.migrate(src, uri)
+        self.finish("fp-migrate", src, dst)
+        self.assertIn(b"fflags: 0x1", dst.output())
+
 
 class Transports(MigrationTestCase):
     def test_unix(self):
