@@ -40,20 +40,21 @@ namespace ferry {
   X(FLD) X(FSD)
 
 // F and D. Operations that round carry the rm field in `aux` (kDynamic: use
-// frm); the fused multiply-adds carry rs3 in `imm`; the integer conversions
-// carry their kind (the rs2 field: W, WU, L, LU) in `imm`.
+// frm); the fused multiply-adds carry rs3 in `imm`.
 #define FERRY_OPS_32BIT_ONLY(X)                                              \
   X(FLW) X(FSW)                                                              \
   X(FADD_S) X(FSUB_S) X(FMUL_S) X(FDIV_S) X(FSQRT_S)                         \
   X(FMADD_S) X(FMSUB_S) X(FNMSUB_S) X(FNMADD_S)                              \
   X(FSGNJ_S) X(FSGNJN_S) X(FSGNJX_S) X(FMIN_S) X(FMAX_S)                     \
   X(FEQ_S) X(FLT_S) X(FLE_S) X(FCLASS_S)                                     \
-  X(FCVT_INT_S) X(FCVT_S_INT) X(FMV_X_W) X(FMV_W_X)                          \
+  X(FCVT_W_S) X(FCVT_WU_S) X(FCVT_L_S) X(FCVT_LU_S)                         \
+  X(FCVT_S_W) X(FCVT_S_WU) X(FCVT_S_L) X(FCVT_S_LU) X(FMV_X_W) X(FMV_W_X)    \
   X(FADD_D) X(FSUB_D) X(FMUL_D) X(FDIV_D) X(FSQRT_D)                         \
   X(FMADD_D) X(FMSUB_D) X(FNMSUB_D) X(FNMADD_D)                              \
   X(FSGNJ_D) X(FSGNJN_D) X(FSGNJX_D) X(FMIN_D) X(FMAX_D)                     \
   X(FEQ_D) X(FLT_D) X(FLE_D) X(FCLASS_D)                                     \
-  X(FCVT_INT_D) X(FCVT_D_INT) X(FMV_X_D) X(FMV_D_X)                          \
+  X(FCVT_W_D) X(FCVT_WU_D) X(FCVT_L_D) X(FCVT_LU_D)                         \
+  X(FCVT_D_W) X(FCVT_D_WU) X(FCVT_D_L) X(FCVT_D_LU) X(FMV_X_D) X(FMV_D_X)    \
   X(FCVT_S_D) X(FCVT_D_S)
 
 enum class Op : uint8_t {
@@ -73,7 +74,8 @@ enum class AmoKind : uint8_t {
 
 constexpr uint8_t kSinkReg = 32;
 
-struct DecodedInsn {
+// 16-byte aligned: the interpreter finds a record from a pc and back with shifts.
+struct alignas(16) DecodedInsn {
   Op op = Op::DECODE;
   uint8_t rd = 0;    // destination (kSinkReg when the encoding names x0)
   uint8_t rs1 = 0;   // source 1 (for CSR*I: the 5-bit immediate)

@@ -53,9 +53,9 @@ DecodedInsn decode_op_fp(uint32_t w) {
   const bool dbl = fmt == 1;
   auto pick = [dbl](Op single, Op dbl_op) { return dbl ? dbl_op : single; };
   // Operations that round: rm in aux; the result goes to an f or an x register.
-  auto rounding = [&](Op op, bool to_x, int32_t imm = 0) {
+  auto rounding = [&](Op op, bool to_x) {
     if (!valid_rounding_mode(rm)) return illegal(w, 4);
-    DecodedInsn d = to_x ? make(op, rd, rs1, rs2, imm, w, 4) : make_fp(op, rd, rs1, rs2, imm, w, 4);
+    DecodedInsn d = to_x ? make(op, rd, rs1, rs2, 0, w, 4) : make_fp(op, rd, rs1, rs2, 0, w, 4);
     d.aux = static_cast<uint8_t>(rm);
     return d;
   };
@@ -86,12 +86,20 @@ DecodedInsn decode_op_fp(uint32_t w) {
       if (rm == 1) return to_x(pick(Op::FLT_S, Op::FLT_D));
       if (rm == 0) return to_x(pick(Op::FLE_S, Op::FLE_D));
       break;
-    case 0x18:
+    case 0x18: {  // to an integer: rs2 = W, WU, L, LU
+      static constexpr Op kToInt[2][4] = {
+          {Op::FCVT_W_S, Op::FCVT_WU_S, Op::FCVT_L_S, Op::FCVT_LU_S},
+          {Op::FCVT_W_D, Op::FCVT_WU_D, Op::FCVT_L_D, Op::FCVT_LU_D}};
       if (rs2 > 3) break;
-      return rounding(pick(Op::FCVT_INT_S, Op::FCVT_INT_D), true, static_cast<int32_t>(rs2));
-    case 0x1a:
+      return rounding(kToInt[fmt][rs2], true);
+    }
+    case 0x1a: {  // from an integer
+      static constexpr Op kFromInt[2][4] = {
+          {Op::FCVT_S_W, Op::FCVT_S_WU, Op::FCVT_S_L, Op::FCVT_S_LU},
+          {Op::FCVT_D_W, Op::FCVT_D_WU, Op::FCVT_D_L, Op::FCVT_D_LU}};
       if (rs2 > 3) break;
-      return rounding(pick(Op::FCVT_S_INT, Op::FCVT_D_INT), false, static_cast<int32_t>(rs2));
+      return rounding(kFromInt[fmt][rs2], false);
+    }
     case 0x1c:
       if (rs2 != 0) break;
       if (rm == 0) return to_x(pick(Op::FMV_X_W, Op::FMV_X_D));

@@ -45,21 +45,23 @@ StopReason Hart::interpret(uint64_t budget) {
 #undef FERRY_OP_LABEL
   };
   uint64_t* const x = x_.data();
-  uint64_t* const f = f_.data();
+#define f (f_.data())
   uint64_t pc = pc_;
   uint64_t icount = 0;
   StopReason reason = StopReason::kBudget;
   DecodedInsn* in = nullptr;
-  DecodedInsn* page_base = nullptr;
   CodePage* page = nullptr;
-  uint64_t page_vbase = 0;  // virtual address of page_base's first slot
+  // PC = pc_bias + address of `in` / 8 (one 16-byte record per 2-byte slot):
+  // one value for the current page instead of its virtual and host bases.
+  uint64_t pc_bias = 0;
   uint64_t jump_vbase = 0;  // page that jumps may stay in (~0: none)
 
 #define DISPATCH() goto* kLabels[in->handler]
   // The pc of the current instruction, derived from its slot (16-byte
   // records, one per 2-byte slot); not kept up to date per instruction.
-#define PC (page_vbase + (static_cast<uint64_t>(reinterpret_cast<char*>(in) - \
-                                              reinterpret_cast<char*>(page_base)) >> 3))
+#define PC (pc_bias + (reinterpret_cast<uintptr_t>(in) >> 3))
+  // The record of the instruction at `va`, in the current page.
+#define RECORD_AT(va) reinterpret_cast<DecodedInsn*>(((va) - pc_bias) << 3)
 #define NEXT()        \
   do {                \
     ++icount;         \
@@ -84,7 +86,7 @@ StopReason Hart::interpret(uint64_t budget) {
     const uint64_t target_ = (target_expr);                               \
     ++icount;                                                             \
     if ((target_ & kPageMask) == jump_vbase && icount < budget) {         \
-      in = page_base + ((target_ & (kPageSize - 1)) >> 1);                \
+      in = RECORD_AT(target_);                                            \
       DISPATCH();                                                         \
     }                                                                     \
     pc = target_;                                                         \
@@ -193,6 +195,14 @@ StopReason Hart::interpret(uint64_t budget) {
     }                                                                           \
     NEXT();                                                                     \
   } while (0)
+// FCVT to and from an integer of kind fpu::IntegerKind::K.
+#define FP_TO_INTEGER(F, K)                                                     \
+  do {                                                                          \
+    FP_ROUNDING(rm_);                                                           \
+    FP_TO_X((fpu::to_integer<fpu::F, fpu::IntegerKind::K>(host_fpu_, FP_IN(F, rs1), rm_, flags_))); \
+  } while (0)
+#define FP_FROM_INTEGER(F, K) \
+  FP_ROUNDED(F, (fpu::from_integer<fpu::F, fpu::IntegerKind::K>(host_fpu_, x[in->rs1], rm_, fflags_)))
 // FP loads and stores: LOAD/STORE with an f register and the FS check.
 #define FP_LOAD(type, size, to_reg)                                             \
   do {                                                                          \
@@ -264,10 +274,9 @@ StopReason Hart::interpret(uint64_t budget) {
         fetch_tlb_generation_ = ram_.code_generation();
       }
     }
-    page_base = page->insn.data();
-    page_vbase = pc & kPageMask;
-    jump_vbase = page_vbase;
-    in = page_base + ((pc & (kPageSize - 1)) >> 1);
+    jump_vbase = pc & kPageMask;
+    pc_bias = jump_vbase - (reinterpret_cast<uintptr_t>(page->insn.data()) >> 3);
+    in = RECORD_AT(pc);
     DISPATCH();
 
 #define L(name) op_##name##_2
@@ -289,6 +298,7 @@ StopReason Hart::interpret(uint64_t budget) {
 #undef DISPATCH
 #undef NEXT
 #undef PC
+#undef RECORD_AT
 #undef RETIRE_AND_EXIT
 #undef TRAPPED
 #undef JUMP
@@ -300,6 +310,7 @@ StopReason Hart::interpret(uint64_t budget) {
 #undef RS1
 #undef RS2
 #undef IMM
+#undef f
 #undef FP_REQUIRE
 #undef FP_ROUNDING
 #undef FP_IN
@@ -309,6 +320,8 @@ StopReason Hart::interpret(uint64_t budget) {
 #undef FP_FUSED
 #undef FP_EXACT
 #undef FP_TO_X
+#undef FP_TO_INTEGER
+#undef FP_FROM_INTEGER
 #undef FP_LOAD
 #undef FP_STORE
 

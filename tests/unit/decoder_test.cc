@@ -111,10 +111,11 @@ TEST(DecoderTest, FloatingPointForms) {
   EXPECT_EQ(fma.op, Op::FMADD_S);
   EXPECT_EQ(fma.imm, 13);
   EXPECT_EQ(decode_instruction(0x6ac5f54f).op, Op::FNMADD_D);  // fnmadd.d
-  // fcvt.lu.d a0, fa1, rtz: integer kind in imm; an x destination x0 goes to the sink.
+  // fcvt.lu.d a0, fa1, rtz; an x destination x0 goes to the sink.
   const DecodedInsn cvt = decode_instruction(0xc2359553);
-  EXPECT_EQ(cvt.op, Op::FCVT_INT_D);
-  EXPECT_EQ(cvt.imm, 3);
+  EXPECT_EQ(cvt.op, Op::FCVT_LU_D);
+  EXPECT_EQ(cvt.rd, 10);
+  EXPECT_EQ(cvt.aux, 1);
   EXPECT_EQ(decode_instruction(0xc2359053).rd, kSinkReg);
   EXPECT_EQ(decode_instruction(0xa0b52553).op, Op::FEQ_S);   // feq.s a0, fa0, fa1
   EXPECT_EQ(decode_instruction(0xe0059553).op, Op::FCLASS_S);  // fclass.s a0, fa1

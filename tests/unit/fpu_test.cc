@@ -402,8 +402,13 @@ TEST(FpArithmeticTest, TheHostsRoundingModeIsRestored) {
 
 TEST(FpArithmeticTest, FromIntegerKinds) {
   auto conv = [](uint64_t x, unsigned kind, RoundingMode rm) {
-    return unit_run([&](HostFpContext& h, uint32_t& f) {
-      return from_integer<Float32>(h, x, kind, rm, f);
+    return unit_run([&](HostFpContext& h, uint32_t& f) -> uint64_t {
+      switch (kind) {
+        case 0: return from_integer<Float32, IntegerKind::kW>(h, x, rm, f);
+        case 1: return from_integer<Float32, IntegerKind::kWU>(h, x, rm, f);
+        case 2: return from_integer<Float32, IntegerKind::kL>(h, x, rm, f);
+        default: return from_integer<Float32, IntegerKind::kLU>(h, x, rm, f);
+      }
     });
   };
   EXPECT_EQ(conv(0xffffffffull, 0, kNearestEven), (Outcome{s(-1.0f), 0}));   // W
@@ -477,6 +482,28 @@ class HardOperands {
   std::vector<Bits> specials_;
 };
 
+// The interpreter's conversions (host path where it applies), kind chosen at run time.
+template <class F>
+uint64_t from_integer_kind(HostFpContext& h, uint64_t x, unsigned kind, RoundingMode rm,
+                           uint32_t& f) {
+  switch (kind) {
+    case 0: return from_integer<F, IntegerKind::kW>(h, x, rm, f);
+    case 1: return from_integer<F, IntegerKind::kWU>(h, x, rm, f);
+    case 2: return from_integer<F, IntegerKind::kL>(h, x, rm, f);
+    default: return from_integer<F, IntegerKind::kLU>(h, x, rm, f);
+  }
+}
+template <class F>
+uint64_t to_integer_kind(HostFpContext& h, typename F::Bits a, unsigned kind, RoundingMode rm,
+                         uint32_t& f) {
+  switch (kind) {
+    case 0: return to_integer<F, IntegerKind::kW>(h, a, rm, f);
+    case 1: return to_integer<F, IntegerKind::kWU>(h, a, rm, f);
+    case 2: return to_integer<F, IntegerKind::kL>(h, a, rm, f);
+    default: return to_integer<F, IntegerKind::kLU>(h, a, rm, f);
+  }
+}
+
 template <class F>
 void check_host_against_software(uint64_t seed, int rounds) {
 #if FERRY_HOST_FPU
@@ -513,8 +540,10 @@ void check_host_against_software(uint64_t seed, int rounds) {
                              : kind == 1 ? static_cast<uint32_t>(n)
                              : kind == 2 ? (neg ? 0 - n : n)
                                          : n;
-        FERRY_CHECK("from_integer" << kind, from_integer<F>(h, n, kind, rm, f),
+        FERRY_CHECK("from_integer" << kind, from_integer_kind<F>(h, n, kind, rm, f),
                     soft::from_integer<F>(neg, mag, rm, f));
+        FERRY_CHECK("to_integer" << kind, to_integer_kind<F>(h, a, kind, rm, f),
+                    to_integer<F>(a, static_cast<IntegerKind>(kind), rm, f));
       }
       if constexpr (sizeof(Bits) == 8) {
         FERRY_CHECK("d2s", double_to_single(h, a, rm, f),

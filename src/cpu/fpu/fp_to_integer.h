@@ -11,7 +11,6 @@
 #include <cstdint>
 
 #include "cpu/fpu/fp_format.h"
-#include "cpu/fpu/significand.h"
 
 namespace ferry::fpu {
 
@@ -19,7 +18,7 @@ enum class IntegerKind : uint8_t { kW = 0, kWU = 1, kL = 2, kLU = 3 };  // the r
 
 // The x-register value: the W forms are sign-extended from 32 bits (WU too).
 template <class F>
-inline uint64_t to_integer(typename F::Bits a, IntegerKind kind, RoundingMode rm,
+[[gnu::always_inline]] inline uint64_t to_integer(typename F::Bits a, IntegerKind kind, RoundingMode rm,
                            uint32_t& flags) {
   const bool is_signed = kind == IntegerKind::kW || kind == IntegerKind::kL;
   const bool wide = kind == IntegerKind::kL || kind == IntegerKind::kLU;
@@ -38,6 +37,7 @@ inline uint64_t to_integer(typename F::Bits a, IntegerKind kind, RoundingMode rm
   }
   if (is_zero<F>(a)) return 0;
   const int biased = static_cast<int>((a & F::kInfinity) >> F::kMantissaBits);
+  // a = sig * 2^exp; 64-bit arithmetic is enough (sig has at most 53 bits).
   uint64_t sig = a & F::kMantissa;
   int exp = 1 - F::kBias - F::kMantissaBits;
   if (biased != 0) {
@@ -47,14 +47,33 @@ inline uint64_t to_integer(typename F::Bits a, IntegerKind kind, RoundingMode rm
   uint64_t magnitude;
   bool inexact = false;
   if (exp >= 0) {
-    if (exp + bit_length(sig) > 64) {
+    if (biased - F::kBias >= 64) {  // 2^64 or more
       flags |= kInvalid;
       return result(saturated);
     }
     magnitude = sig << exp;
   } else {
-    // sig < 2^53: rounding can't go past 64 bits.
-    magnitude = static_cast<uint64_t>(round_shift(sig, -exp, negative, rm, inexact));
+    const int n = -exp;
+    uint64_t rest = sig;
+    bool above_half = false, at_half = false;  // n >= 64: sig < 2^53 is below half
+    magnitude = 0;
+    if (n < 64) {
+      const uint64_t half = 1ull << (n - 1);
+      magnitude = sig >> n;
+      rest = sig & ((half << 1) - 1);
+      above_half = rest > half;
+      at_half = rest == half;
+    }
+    inexact = rest != 0;
+    bool up = false;
+    switch (rm) {
+      case kNearestEven: up = above_half || (at_half && (magnitude & 1)); break;
+      case kNearestMaxMag: up = above_half || at_half; break;
+      case kDown: up = negative && inexact; break;
+      case kUp: up = !negative && inexact; break;
+      default: break;
+    }
+    magnitude += up ? 1 : 0;
   }
   const bool in_range = !negative ? magnitude <= max_magnitude
                         : is_signed ? magnitude <= max_magnitude + 1

@@ -2,9 +2,10 @@
 // four rounding modes it shares with RISC-V (RMM goes to soft_float.h).
 //
 // x86 rounds IEEE-correctly and, with all exceptions masked, raises the same
-// flags as RISC-V (tininess after rounding). What differs is left to the
-// callers (fp_arithmetic.h): NaN results carry payloads instead of being
-// canonical, and whether inf * 0 + qNaN is invalid.
+// flags as RISC-V (tininess after rounding). NaN results carry payloads on
+// x86: the arithmetic here returns the canonical NaN instead (an unordered
+// self-comparison, which raises nothing for a quiet NaN, finds them). Whether
+// inf * 0 + qNaN is invalid is left to the callers (fp_arithmetic.h).
 //
 // HostFpContext owns the MXCSR of the thread while guest operations run: the
 // first use() saves the host's MXCSR and loads the guest's rounding mode with
@@ -40,9 +41,13 @@ class HostFpContext {
   HostFpContext& operator=(const HostFpContext&) = delete;
   ~HostFpContext() { release(); }
 
-  // Makes the next host operations round in mode rm (not RMM).
-  void use(RoundingMode rm) {
-    if (__builtin_expect(loaded_ != rm, 0)) load(rm);
+  // Makes the next host operations round in mode rm; false for RMM, which the
+  // host cannot do (one comparison when rm is already loaded).
+  bool use(RoundingMode rm) {
+    if (__builtin_expect(loaded_ == rm, 1)) return true;
+    if (rm == kNearestMaxMag) return false;
+    load(rm);
+    return true;
   }
   // The fflags raised since the last collect()/release(); clears them.
   uint32_t collect() {
@@ -60,10 +65,8 @@ class HostFpContext {
     return to_fflags(status);
   }
   // Whether the host has FMA3 (else fused multiply-add is done in software).
-  static bool has_fma() {
-    static const bool fma = __builtin_cpu_supports("fma");
-    return fma;
-  }
+  // (A bit test in libgcc's CPU model, filled in before main.)
+  static bool has_fma() { return __builtin_cpu_supports("fma"); }
 
  private:
   // MXCSR: IE DE ZE OE UE PE flags in bits 0..5, masks in 7..12 (all set:
@@ -114,15 +117,22 @@ struct Native<Float32> { using Type = float; };
 template <>
 struct Native<Float64> { using Type = double; };
 
-#define FERRY_HOST_BINARY(name, ss, sd)                                              \
-  template <class F>                                                                 \
-  inline typename F::Bits name(typename F::Bits a, typename F::Bits b) {             \
-    using T = typename Native<F>::Type;                                              \
-    T x = std::bit_cast<T>(a);                                                       \
-    const T y = std::bit_cast<T>(b);                                                 \
-    if constexpr (sizeof(T) == 4) __asm__ volatile(ss " %1, %0" : "+x"(x) : "x"(y)); \
-    else __asm__ volatile(sd " %1, %0" : "+x"(x) : "x"(y));                          \
-    return std::bit_cast<typename F::Bits>(x);                                       \
+// The result of an operation in xmm register x, canonical if it is a NaN.
+#define FERRY_HOST_OP(ss_text, sd_text, ...)                                          \
+  bool nan_;                                                                          \
+  if constexpr (sizeof(T) == 4)                                                       \
+    __asm__ volatile(ss_text "\n\tucomiss %0, %0" : "+x"(x), "=@ccp"(nan_) __VA_ARGS__); \
+  else                                                                                \
+    __asm__ volatile(sd_text "\n\tucomisd %0, %0" : "+x"(x), "=@ccp"(nan_) __VA_ARGS__); \
+  return nan_ ? F::kCanonicalNan : std::bit_cast<typename F::Bits>(x)
+
+#define FERRY_HOST_BINARY(name, ss, sd)                                      \
+  template <class F>                                                         \
+  inline typename F::Bits name(typename F::Bits a, typename F::Bits b) {     \
+    using T = typename Native<F>::Type;                                      \
+    T x = std::bit_cast<T>(a);                                               \
+    const T y = std::bit_cast<T>(b);                                         \
+    FERRY_HOST_OP(ss " %2, %0", sd " %2, %0", : "x"(y));                     \
   }
 FERRY_HOST_BINARY(add, "addss", "addsd")
 FERRY_HOST_BINARY(sub, "subss", "subsd")
@@ -134,44 +144,48 @@ template <class F>
 inline typename F::Bits sqrt(typename F::Bits a) {
   using T = typename Native<F>::Type;
   T x = std::bit_cast<T>(a);
-  if constexpr (sizeof(T) == 4) __asm__ volatile("sqrtss %0, %0" : "+x"(x));
-  else __asm__ volatile("sqrtsd %0, %0" : "+x"(x));
-  return std::bit_cast<typename F::Bits>(x);
+  FERRY_HOST_OP("sqrtss %0, %0", "sqrtsd %0, %0", );
 }
+#undef FERRY_HOST_OP
 
 // (±(a * b)) ± c with one rounding (FMA3; see HostFpContext::has_fma).
-// The 231 forms compute dst = ±(src2 * src3) ± dst.
+// The 231 forms compute dst = ±(src2 * src3) ± dst. A NaN result (`nan`)
+// is as x86 makes it: the caller settles it.
 template <class F>
 inline typename F::Bits fma(typename F::Bits a, typename F::Bits b, typename F::Bits c,
-                            bool negate_product, bool negate_addend) {
+                            bool negate_product, bool negate_addend, bool& nan) {
   using T = typename Native<F>::Type;
   const T x = std::bit_cast<T>(a), y = std::bit_cast<T>(b);
   T z = std::bit_cast<T>(c);
   const unsigned form = (negate_product ? 2 : 0) | (negate_addend ? 1 : 0);
+#define FERRY_HOST_FMA(insn, cmp) \
+  __asm__ volatile(insn " %3, %2, %0\n\t" cmp " %0, %0" : "+x"(z), "=@ccp"(nan) : "x"(x), "x"(y))
   if constexpr (sizeof(T) == 4) {
     switch (form) {
-      case 0: __asm__ volatile("vfmadd231ss %2, %1, %0" : "+x"(z) : "x"(x), "x"(y)); break;
-      case 1: __asm__ volatile("vfmsub231ss %2, %1, %0" : "+x"(z) : "x"(x), "x"(y)); break;
-      case 2: __asm__ volatile("vfnmadd231ss %2, %1, %0" : "+x"(z) : "x"(x), "x"(y)); break;
-      default: __asm__ volatile("vfnmsub231ss %2, %1, %0" : "+x"(z) : "x"(x), "x"(y)); break;
+      case 0: FERRY_HOST_FMA("vfmadd231ss", "ucomiss"); break;
+      case 1: FERRY_HOST_FMA("vfmsub231ss", "ucomiss"); break;
+      case 2: FERRY_HOST_FMA("vfnmadd231ss", "ucomiss"); break;
+      default: FERRY_HOST_FMA("vfnmsub231ss", "ucomiss"); break;
     }
   } else {
     switch (form) {
-      case 0: __asm__ volatile("vfmadd231sd %2, %1, %0" : "+x"(z) : "x"(x), "x"(y)); break;
-      case 1: __asm__ volatile("vfmsub231sd %2, %1, %0" : "+x"(z) : "x"(x), "x"(y)); break;
-      case 2: __asm__ volatile("vfnmadd231sd %2, %1, %0" : "+x"(z) : "x"(x), "x"(y)); break;
-      default: __asm__ volatile("vfnmsub231sd %2, %1, %0" : "+x"(z) : "x"(x), "x"(y)); break;
+      case 0: FERRY_HOST_FMA("vfmadd231sd", "ucomisd"); break;
+      case 1: FERRY_HOST_FMA("vfmsub231sd", "ucomisd"); break;
+      case 2: FERRY_HOST_FMA("vfnmadd231sd", "ucomisd"); break;
+      default: FERRY_HOST_FMA("vfnmsub231sd", "ucomisd"); break;
     }
   }
+#undef FERRY_HOST_FMA
   return std::bit_cast<typename F::Bits>(z);
 }
 
-// FCVT.S.D (rounds).
+// FCVT.S.D (rounds; a NaN gives the canonical NaN).
 inline uint32_t double_to_single(uint64_t a) {
   const double x = std::bit_cast<double>(a);
   float r = 0;
-  __asm__ volatile("cvtsd2ss %1, %0" : "+x"(r) : "x"(x));
-  return std::bit_cast<uint32_t>(r);
+  bool nan;
+  __asm__ volatile("cvtsd2ss %2, %0\n\tucomiss %0, %0" : "+x"(r), "=@ccp"(nan) : "x"(x));
+  return nan ? Float32::kCanonicalNan : std::bit_cast<uint32_t>(r);
 }
 
 // A signed 64-bit integer to F (exact for doubles only below 2^53).
@@ -182,6 +196,18 @@ inline typename F::Bits from_int64(int64_t v) {
   if constexpr (sizeof(T) == 4) __asm__ volatile("cvtsi2ssq %1, %0" : "+x"(r) : "r"(v));
   else __asm__ volatile("cvtsi2sdq %1, %0" : "+x"(r) : "r"(v));
   return std::bit_cast<typename F::Bits>(r);
+}
+
+// F to a signed 64-bit integer, rounded (x86 gives 0x80..0 out of range:
+// callers only pass values well inside it).
+template <class F>
+inline int64_t to_int64(typename F::Bits a) {
+  using T = typename Native<F>::Type;
+  const T x = std::bit_cast<T>(a);
+  int64_t r;
+  if constexpr (sizeof(T) == 4) __asm__ volatile("cvtss2si %1, %0" : "=r"(r) : "x"(x));
+  else __asm__ volatile("cvtsd2si %1, %0" : "=r"(r) : "x"(x));
+  return r;
 }
 
 // An unsigned 64-bit integer to F. With the top bit set, v / 2 is converted
@@ -204,7 +230,7 @@ inline typename F::Bits from_uint64(uint64_t v) {
 // Without a host fast path every operation is done in software.
 class HostFpContext {
  public:
-  void use(RoundingMode) {}
+  bool use(RoundingMode) { return false; }
   uint32_t collect() { return 0; }
   uint32_t release() { return 0; }
   static bool has_fma() { return false; }
