@@ -10,17 +10,10 @@ The packages come from deb.debian.org the first time (then from the cache,
 these tests fail, saying so.
 
 The shell runs a floating-point awk computation and `poweroff`, which must end
-the VMM with exit status 0. Debian's userland is built for rv64gc (lp64d), so
-on ferry that needs the F and D extensions. Until ferry has them, the ferry
-half of that test is the method `pending_fp_test_ferry_boots_to_a_shell_and_powers_off`
-(not collected: its name doesn't start with `test`); enable it by renaming it
-`test_ferry_boots_to_a_shell_and_powers_off`, or run it by hand:
-
-    python3 run_unittest.py \\
-        test_debian_linux.DebianLinux.pending_fp_test_ferry_boots_to_a_shell_and_powers_off
-
-What already runs on ferry is checked by test_ferry_boots_debian_kernel_to_init:
-the kernel boots, finds and unpacks the initrd, and starts /init.
+the VMM with exit status 0, on QEMU and on ferry (Debian's userland is built for
+rv64gc, lp64d: it needs the F and D extensions). test_ferry_boots_debian_kernel_to_init
+checks the earlier steps on their own: the kernel boots, finds and unpacks the
+initrd, and starts /init.
 """
 import os
 import re
@@ -143,9 +136,8 @@ class DebianLinux(unittest.TestCase):
     def test_qemu_boots_to_a_shell_and_powers_off(self):
         shell_session(self, paths.qemu(), boot_timeout=120)
 
-    def pending_fp_test_ferry_boots_to_a_shell_and_powers_off(self):
-        # Needs F and D in ferry's hart (Debian's userland is lp64d): enable
-        # by renaming to test_ferry_boots_to_a_shell_and_powers_off.
+    def test_ferry_boots_to_a_shell_and_powers_off(self):
+        # Debian's userland is lp64d: busybox and awk run on ferry's F and D.
         paths.qemu()  # the same result is checked on QEMU by the test above
         shell_session(self, paths.FERRY, boot_timeout=300)
 
