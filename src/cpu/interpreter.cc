@@ -45,7 +45,6 @@ StopReason Hart::interpret(uint64_t budget) {
 #undef FERRY_OP_LABEL
   };
   uint64_t* const x = x_.data();
-#define f (f_.data())
   uint64_t pc = pc_;
   uint64_t icount = 0;
   StopReason reason = StopReason::kBudget;
@@ -147,6 +146,8 @@ StopReason Hart::interpret(uint64_t budget) {
 #define RS2 x[in->rs2]
 #define IMM static_cast<uint64_t>(static_cast<int64_t>(in->imm))
 // --- F and D (handlers in interpreter_fp_ops.inc) ---
+// The f register an instruction field names.
+#define FREG(field) (f_.data()[in->field])
 // Every FP instruction is illegal while mstatus.FS is Off.
 #define FP_REQUIRE()                                                            \
   if (__builtin_expect(!(mstatus_ & mstatus::kFs), 0)) goto L(ILLEGAL)
@@ -157,11 +158,11 @@ StopReason Hart::interpret(uint64_t budget) {
     var = static_cast<fpu::RoundingMode>(frm_);                                 \
     if (__builtin_expect(var > fpu::kNearestMaxMag, 0)) goto L(ILLEGAL);        \
   }
-#define FP_IN(F, reg) fpu::Register<fpu::F>::read(f[in->reg])
+#define FP_IN(F, reg) fpu::Register<fpu::F>::read(FREG(reg))
 // Writes f[rd] (any write makes the F/D state Dirty).
 #define FP_RESULT(F, expr)                                                      \
   do {                                                                          \
-    f[in->rd] = fpu::Register<fpu::F>::write(expr);                             \
+    FREG(rd) = fpu::Register<fpu::F>::write(expr);                             \
     mark_fp_dirty();                                                            \
     NEXT();                                                                     \
   } while (0)
@@ -175,7 +176,7 @@ StopReason Hart::interpret(uint64_t budget) {
   FP_ROUNDED(F, fpu::op<fpu::F>(host_fpu_, FP_IN(F, rs1), FP_IN(F, rs2), rm_, fflags_))
 #define FP_FUSED(F, negate_product, negate_addend)                              \
   FP_ROUNDED(F, fpu::fma<fpu::F>(host_fpu_, FP_IN(F, rs1), FP_IN(F, rs2),       \
-                                 fpu::Register<fpu::F>::read(f[in->imm]),       \
+                                 fpu::Register<fpu::F>::read(FREG(imm)),       \
                                  negate_product, negate_addend, rm_, fflags_))
 // Non-rounding operations with an f result and the flags in fflags_.
 #define FP_EXACT(F, expr)                                                       \
@@ -218,12 +219,12 @@ StopReason Hart::interpret(uint64_t budget) {
       v_ = static_cast<type>(slow_);                                            \
       if (block_break_) {                                                       \
         block_break_ = false;                                                   \
-        f[in->rd] = to_reg(v_);                                                 \
+        FREG(rd) = to_reg(v_);                                                 \
         mark_fp_dirty();                                                        \
         RETIRE_AND_EXIT();                                                      \
       }                                                                         \
     }                                                                           \
-    f[in->rd] = to_reg(v_);                                                     \
+    FREG(rd) = to_reg(v_);                                                     \
     mark_fp_dirty();                                                            \
     NEXT();                                                                     \
   } while (0)
@@ -232,7 +233,7 @@ StopReason Hart::interpret(uint64_t budget) {
     FP_REQUIRE();                                                               \
     const uint64_t va = x[in->rs1] + static_cast<int64_t>(in->imm);            \
     const TlbEntry& e = write_tlb_[(va >> kPageShift) % kTlbSize];              \
-    const type v_ = static_cast<type>(f[in->rs2]);                              \
+    const type v_ = static_cast<type>(FREG(rs2));                              \
     if (__builtin_expect(e.tag == (va & (kPageMask | (size - 1))), 1)) {        \
       std::memcpy(reinterpret_cast<void*>(va + e.addend), &v_, size);         \
     } else {                                                                    \
@@ -310,7 +311,7 @@ StopReason Hart::interpret(uint64_t budget) {
 #undef RS1
 #undef RS2
 #undef IMM
-#undef f
+#undef FREG
 #undef FP_REQUIRE
 #undef FP_ROUNDING
 #undef FP_IN
