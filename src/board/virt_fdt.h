@@ -28,7 +28,8 @@ struct VirtFdtParams {
   // ones, in the order riscv,isa spells them. riscv,isa-base and
   // riscv,isa-extensions list the same.
   std::string isa_letters = "imafdc";
-  std::vector<std::string> isa_multi = {"zicbom", "zicboz", "zicsr", "zifencei", "sstc"};
+  std::vector<std::string> isa_multi = {"zicbom", "zicboz", "zicsr", "zifencei",
+                                        "zba",    "zbb",    "zbs",   "sstc"};
   uint32_t cbo_block_size = 64;  // riscv,cbom-block-size and riscv,cboz-block-size
   std::string mmu_type = "riscv,sv39";
   unsigned harts = 1;

@@ -41,7 +41,9 @@ namespace ferry {
 
 // F and D. Operations that round carry the rm field in `aux` (kDynamic: use
 // frm); the fused multiply-adds carry rs3 in `imm`.
-#define FERRY_OPS_32BIT_ONLY(X)                                              \
+#define FERRY_OPS_32BIT_ONLY(X) FERRY_OPS_FD(X) FERRY_OPS_ZB(X)
+
+#define FERRY_OPS_FD(X)                                                      \
   X(FLW) X(FSW)                                                              \
   X(FADD_S) X(FSUB_S) X(FMUL_S) X(FDIV_S) X(FSQRT_S)                         \
   X(FMADD_S) X(FMSUB_S) X(FNMSUB_S) X(FNMADD_S)                              \
@@ -56,6 +58,16 @@ namespace ferry {
   X(FCVT_W_D) X(FCVT_WU_D) X(FCVT_L_D) X(FCVT_LU_D)                         \
   X(FCVT_D_W) X(FCVT_D_WU) X(FCVT_D_L) X(FCVT_D_LU) X(FMV_X_D) X(FMV_D_X)    \
   X(FCVT_S_D) X(FCVT_D_S)
+
+// Zba, Zbb, Zbs (bit manipulation). Shift and rotate amounts and bit
+// indexes of the immediate forms are in `imm`.
+#define FERRY_OPS_ZB(X)                                                      \
+  X(ADD_UW) X(SH1ADD) X(SH2ADD) X(SH3ADD) X(SH1ADD_UW) X(SH2ADD_UW)          \
+  X(SH3ADD_UW) X(SLLI_UW)                                                    \
+  X(ANDN) X(ORN) X(XNOR) X(CLZ) X(CLZW) X(CTZ) X(CTZW) X(CPOP) X(CPOPW)      \
+  X(MAX) X(MAXU) X(MIN) X(MINU) X(SEXT_B) X(SEXT_H) X(ZEXT_H)                \
+  X(ROL) X(ROLW) X(ROR) X(RORW) X(RORI) X(RORIW) X(ORC_B) X(REV8)            \
+  X(BCLR) X(BCLRI) X(BEXT) X(BEXTI) X(BINV) X(BINVI) X(BSET) X(BSETI)
 
 enum class Op : uint8_t {
 #define FERRY_OP_ENUM(name) name,

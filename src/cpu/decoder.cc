@@ -1,4 +1,5 @@
-// Instruction decoder: RV64IMAFD + Zicsr + Zifencei + privileged, and RVC.
+// Instruction decoder: RV64IMAFD + Zicsr + Zifencei + Zba/Zbb/Zbs +
+// Zicbom/Zicboz + privileged, and RVC.
 // Compressed instructions are expanded to the operation of their 32-bit form.
 #include "cpu/decoded_insn.h"
 
@@ -159,10 +160,27 @@ DecodedInsn decode32(uint32_t w) {
         case 4: return i(Op::XORI, imm_i);
         case 6: return i(Op::ORI, imm_i);
         case 7: return i(Op::ANDI, imm_i);
-        case 1: return f6 == 0 ? i(Op::SLLI, shamt) : illegal(w, 4);
+        case 1: {
+          if (f6 == 0) return i(Op::SLLI, shamt);
+          if (f6 == 0x0a) return i(Op::BSETI, shamt);
+          if (f6 == 0x12) return i(Op::BCLRI, shamt);
+          if (f6 == 0x1a) return i(Op::BINVI, shamt);
+          switch (bits(w, 31, 20)) {  // Zbb unary operations
+            case 0x600: return i(Op::CLZ, 0);
+            case 0x601: return i(Op::CTZ, 0);
+            case 0x602: return i(Op::CPOP, 0);
+            case 0x604: return i(Op::SEXT_B, 0);
+            case 0x605: return i(Op::SEXT_H, 0);
+          }
+          return illegal(w, 4);
+        }
         case 5:
           if (f6 == 0) return i(Op::SRLI, shamt);
           if (f6 == 0x10) return i(Op::SRAI, shamt);
+          if (f6 == 0x18) return i(Op::RORI, shamt);
+          if (f6 == 0x12) return i(Op::BEXTI, shamt);
+          if (bits(w, 31, 20) == 0x287) return i(Op::ORC_B, 0);
+          if (bits(w, 31, 20) == 0x6b8) return i(Op::REV8, 0);
           return illegal(w, 4);
       }
       break;
@@ -170,10 +188,19 @@ DecodedInsn decode32(uint32_t w) {
     case 0x1b: {
       switch (f3) {
         case 0: return i(Op::ADDIW, imm_i);
-        case 1: return f7 == 0 ? i(Op::SLLIW, rs2) : illegal(w, 4);
+        case 1:
+          if (f7 == 0) return i(Op::SLLIW, rs2);
+          if (bits(w, 31, 26) == 0x02) return i(Op::SLLI_UW, bits(w, 25, 20));
+          switch (bits(w, 31, 20)) {
+            case 0x600: return i(Op::CLZW, 0);
+            case 0x601: return i(Op::CTZW, 0);
+            case 0x602: return i(Op::CPOPW, 0);
+          }
+          return illegal(w, 4);
         case 5:
           if (f7 == 0) return i(Op::SRLIW, rs2);
           if (f7 == 0x20) return i(Op::SRAIW, rs2);
+          if (f7 == 0x30) return i(Op::RORIW, rs2);
           return illegal(w, 4);
       }
       break;
@@ -190,9 +217,26 @@ DecodedInsn decode32(uint32_t w) {
         return r(kAlu[f3]);
       }
       if (f7 == 0x20) {
-        if (f3 == 0) return r(Op::SUB);
-        if (f3 == 5) return r(Op::SRA);
+        static constexpr Op kAlt[8] = {Op::SUB,  Op::ILLEGAL, Op::ILLEGAL, Op::ILLEGAL,
+                                       Op::XNOR, Op::SRA,     Op::ORN,     Op::ANDN};
+        if (kAlt[f3] != Op::ILLEGAL) return r(kAlt[f3]);
+        break;
       }
+      // Zba, Zbb, Zbs.
+      if (f7 == 0x05 && f3 >= 4) {
+        static constexpr Op kMinMax[4] = {Op::MIN, Op::MINU, Op::MAX, Op::MAXU};
+        return r(kMinMax[f3 - 4]);
+      }
+      if (f7 == 0x10 && (f3 == 2 || f3 == 4 || f3 == 6)) {
+        static constexpr Op kShAdd[3] = {Op::SH1ADD, Op::SH2ADD, Op::SH3ADD};
+        return r(kShAdd[f3 / 2 - 1]);
+      }
+      if (f7 == 0x30 && f3 == 1) return r(Op::ROL);
+      if (f7 == 0x30 && f3 == 5) return r(Op::ROR);
+      if (f7 == 0x24 && f3 == 1) return r(Op::BCLR);
+      if (f7 == 0x24 && f3 == 5) return r(Op::BEXT);
+      if (f7 == 0x34 && f3 == 1) return r(Op::BINV);
+      if (f7 == 0x14 && f3 == 1) return r(Op::BSET);
       break;
     }
     case 0x3b: {
@@ -215,6 +259,15 @@ DecodedInsn decode32(uint32_t w) {
         if (f3 == 0) return r(Op::SUBW);
         if (f3 == 5) return r(Op::SRAW);
       }
+      // Zba, Zbb.
+      if (f7 == 0x04 && f3 == 0) return r(Op::ADD_UW);
+      if (f7 == 0x04 && f3 == 4 && rs2 == 0) return r(Op::ZEXT_H);
+      if (f7 == 0x10 && (f3 == 2 || f3 == 4 || f3 == 6)) {
+        static constexpr Op kShAddUw[3] = {Op::SH1ADD_UW, Op::SH2ADD_UW, Op::SH3ADD_UW};
+        return r(kShAddUw[f3 / 2 - 1]);
+      }
+      if (f7 == 0x30 && f3 == 1) return r(Op::ROLW);
+      if (f7 == 0x30 && f3 == 5) return r(Op::RORW);
       break;
     }
     case 0x2f: {

@@ -5,6 +5,7 @@
 // the budget) on a jump to another page, a trap, a CSR access, an MMIO access
 // and the end of the page. Jumps within the page stay in the block as long as
 // the budget lasts.
+#include <bit>
 #include <cstring>
 
 #include "cpu/fpu/fp_arithmetic.h"
@@ -283,13 +284,18 @@ StopReason Hart::interpret(uint64_t budget) {
 #define L(name) op_##name##_2
 #define STEP 2
 #include "cpu/interpreter_ops.inc"
-#include "cpu/interpreter_fp_ops.inc"
+    // Operations without a compressed form: their 2-byte entries are never used.
+#define FERRY_NO_COMPRESSED_FORM(name) L(name):
+    FERRY_OPS_32BIT_ONLY(FERRY_NO_COMPRESSED_FORM)
+#undef FERRY_NO_COMPRESSED_FORM
+    goto L(ILLEGAL);
 #undef L
 #undef STEP
 #define L(name) op_##name##_4
 #define STEP 4
 #include "cpu/interpreter_ops.inc"
 #include "cpu/interpreter_fp_ops.inc"
+#include "cpu/interpreter_bitmanip_ops.inc"
 #undef L
 #undef STEP
 

@@ -151,6 +151,40 @@ TEST(DecoderTest, FloatingPointForms) {
   EXPECT_EQ(fsdsp.imm, 24);
 }
 
+TEST(DecoderTest, BitManipulationForms) {
+  // Encodings from the assembler (binutils, -march=..._zba_zbb_zbs).
+  EXPECT_EQ(decode_instruction(0x08c5853b).op, Op::ADD_UW);
+  EXPECT_EQ(decode_instruction(0x20c5c533).op, Op::SH2ADD);
+  EXPECT_EQ(decode_instruction(0x20c5e53b).op, Op::SH3ADD_UW);
+  const DecodedInsn slli_uw = decode_instruction(0x0bf5951b);  // slli.uw a0, a1, 63
+  EXPECT_EQ(slli_uw.op, Op::SLLI_UW);
+  EXPECT_EQ(slli_uw.imm, 63);
+  EXPECT_EQ(decode_instruction(0x40c5f533).op, Op::ANDN);
+  EXPECT_EQ(decode_instruction(0x40c5c533).op, Op::XNOR);
+  EXPECT_EQ(decode_instruction(0x60059513).op, Op::CLZ);
+  EXPECT_EQ(decode_instruction(0x6015951b).op, Op::CTZW);
+  EXPECT_EQ(decode_instruction(0x6025951b).op, Op::CPOPW);
+  EXPECT_EQ(decode_instruction(0x0ac5d533).op, Op::MINU);
+  EXPECT_EQ(decode_instruction(0x60559513).op, Op::SEXT_H);
+  EXPECT_EQ(decode_instruction(0x0805c53b).op, Op::ZEXT_H);
+  EXPECT_EQ(decode_instruction(0x60c5953b).op, Op::ROLW);
+  const DecodedInsn rori = decode_instruction(0x63f5d513);  // rori a0, a1, 63
+  EXPECT_EQ(rori.op, Op::RORI);
+  EXPECT_EQ(rori.imm, 63);
+  EXPECT_EQ(decode_instruction(0x61f5d51b).op, Op::RORIW);
+  EXPECT_EQ(decode_instruction(0x2875d513).op, Op::ORC_B);
+  EXPECT_EQ(decode_instruction(0x6b85d513).op, Op::REV8);
+  EXPECT_EQ(decode_instruction(0x48c5d533).op, Op::BEXT);
+  const DecodedInsn binvi = decode_instruction(0x6bf59513);  // binvi a0, a1, 63
+  EXPECT_EQ(binvi.op, Op::BINVI);
+  EXPECT_EQ(binvi.imm, 63);
+  EXPECT_EQ(decode_instruction(0x2bf59513).op, Op::BSETI);
+  // Neighbouring encodings that are not instructions.
+  EXPECT_EQ(decode_instruction(0x60359513).op, Op::ILLEGAL);  // OP-IMM funct12 0x603
+  EXPECT_EQ(decode_instruction(0x0805d53b).op, Op::ILLEGAL);  // zext.h with funct3 5
+  EXPECT_EQ(decode_instruction(0x0815c53b).op, Op::ILLEGAL);  // zext.h with rs2 = 1
+}
+
 TEST(DecoderTest, IllegalEncodingsAreIllegal) {
   EXPECT_EQ(decode_instruction(0x0000).op, Op::ILLEGAL);       // all zeros
   EXPECT_EQ(decode_instruction(0xffffffff).op, Op::ILLEGAL);   // all ones

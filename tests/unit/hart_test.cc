@@ -292,6 +292,28 @@ TEST_F(HartTest, FpStateMigratesInASubsection) {
   EXPECT_EQ(v, (2u << 5) | 1u);  // frm = RDN, fflags = NX
 }
 
+// --- Zba, Zbb, Zbs (the guest test-bitmanip checks them all against QEMU) ---
+
+TEST_F(HartTest, BitManipulationEdgeCases) {
+  // x10 = 1 << 63 (low half zero), x11 = 0x80 << 32 | 0x80.
+  load({addi(10, 0, 1), slli(10, 10, 63), addi(11, 0, 0x80), slli(11, 11, 32),
+        addi(11, 11, 0x80),
+        i_type(0x1b, 12, 1, 10, 0x601),                // ctzw x12, x10: 32 (not 63)
+        i_type(0x1b, 13, 1, 10, 0x600),                // clzw x13, x10: 32
+        i_type(0x13, 14, 1, 0, 0x601),                 // ctz x14, x0: 64
+        i_type(0x13, 15, 5, 11, 0x287),                // orc.b x15, x11
+        r_type(0x3b, 16, 0, 11, 10, 0x04),             // add.uw x16, x11, x10
+        r_type(0x33, 17, 1, 0, 0, 0x14),               // bset x17, x0, x0: 1
+        kWfi});
+  run();
+  EXPECT_EQ(hart_.reg(12), 32u);
+  EXPECT_EQ(hart_.reg(13), 32u);
+  EXPECT_EQ(hart_.reg(14), 64u);
+  EXPECT_EQ(hart_.reg(15), 0x000000ff000000ffu);
+  EXPECT_EQ(hart_.reg(16), (1ull << 63) + 0x80);
+  EXPECT_EQ(hart_.reg(17), 1u);
+}
+
 TEST_F(HartTest, StateRoundTripsThroughReset) {
   load({addi(10, 0, 5), kWfi});
   run();

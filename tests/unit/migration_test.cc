@@ -132,14 +132,14 @@ TEST_F(MigrationTest, DestinationRamDoesNotDependOnTheImagesItLoaded) {
 TEST_F(MigrationTest, StreamOfAnotherCpuIsRefusedByName) {
   Vm dst(config(image_), nullptr, nullptr);
   StreamConfig c = stream_config_of(dst, true, 1000);
-  EXPECT_EQ(c.cpu, "rv64imafdc_zicbom_zicboz_zicsr_zifencei_sstc");
+  EXPECT_EQ(c.cpu, "rv64imafdc_zicbom_zicboz_zicsr_zifencei_zba_zbb_zbs_sstc");
   std::string error;
   EXPECT_TRUE(check_stream_config(c, dst, &error)) << error;
   c.cpu = "rv64imac_zicbom_zicboz_zicsr_zifencei_sstc";  // a build without F and D
   EXPECT_FALSE(check_stream_config(c, dst, &error));
   EXPECT_EQ(error,
             "CPU mismatch: the stream is for 'rv64imac_zicbom_zicboz_zicsr_zifencei_sstc', "
-            "this VM has 'rv64imafdc_zicbom_zicboz_zicsr_zifencei_sstc'");
+            "this VM has 'rv64imafdc_zicbom_zicboz_zicsr_zifencei_zba_zbb_zbs_sstc'");
 }
 
 TEST_F(MigrationTest, RamSizeMismatchFailsAndTheSourceResumes) {

@@ -137,10 +137,12 @@ TEST(VirtFdtTest, CpusAndInterruptController) {
   EXPECT_EQ(t.cell("/cpus/cpu@0", "reg"), 0u);
   EXPECT_EQ(t.str("/cpus/cpu@0", "status"), "okay");
   EXPECT_EQ(t.str("/cpus/cpu@0", "compatible"), "riscv");
-  EXPECT_EQ(t.str("/cpus/cpu@0", "riscv,isa"), "rv64imafdc_zicbom_zicboz_zicsr_zifencei_sstc");
+  EXPECT_EQ(t.str("/cpus/cpu@0", "riscv,isa"),
+            "rv64imafdc_zicbom_zicboz_zicsr_zifencei_zba_zbb_zbs_sstc");
   EXPECT_EQ(t.str("/cpus/cpu@0", "riscv,isa-base"), "rv64i");
   EXPECT_EQ(t.raw("/cpus/cpu@0", "riscv,isa-extensions"),
-            std::string("i\0m\0a\0f\0d\0c\0zicbom\0zicboz\0zicsr\0zifencei\0sstc\0", 46));
+            std::string("i\0m\0a\0f\0d\0c\0zicbom\0zicboz\0zicsr\0zifencei\0zba\0zbb\0zbs\0sstc\0",
+                        58));
   EXPECT_EQ(t.cell("/cpus/cpu@0", "riscv,cbom-block-size"), 64u);
   EXPECT_EQ(t.cell("/cpus/cpu@0", "riscv,cboz-block-size"), 64u);
   EXPECT_EQ(t.str("/cpus/cpu@0", "mmu-type"), "riscv,sv39");
