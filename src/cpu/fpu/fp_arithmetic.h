@@ -1,8 +1,9 @@
 // The rounding F/D operations as the interpreter calls them: add, sub, mul,
-// div, sqrt, the fused multiply-adds and the conversions. Each
-// picks its path by rounding mode: the host FPU (host_fpu.h) for RNE, RTZ,
-// RDN and RUP, software (soft_float.h) for RMM or a host without it, and
-// settles what the host does differently (NaN payloads, inf * 0 + qNaN).
+// div, sqrt, the fused multiply-adds and the conversions. Each picks its
+// path by rounding mode: the host FPU (host_fpu.h) for RNE, RTZ, RDN and RUP,
+// software (soft_float.h, fp_to_integer.h) for RMM, for a host without the
+// fast path and for the conversions' edge cases, and settles what the host
+// does differently (inf * 0 + qNaN is invalid on RISC-V).
 //
 // `rm` is resolved (never kDynamic, never reserved). Flags of the software
 // paths are ORed into `flags`; those of the host path wait in `host` (see
