@@ -4,43 +4,26 @@
  * not printed. */
 #include "runtime.h"
 
-static volatile uintptr_t m_cause, m_tval, m_epc;
-static volatile int m_count;
-
-static uintptr_t handler(uintptr_t cause, uintptr_t epc, uintptr_t tval, struct trap_frame *f) {
-  (void)f;
-  m_cause = cause;
-  m_tval = tval;
-  m_epc = epc;
-  m_count++;
-  return epc + insn_len(epc);
-}
-
-static void reset(void) {
-  m_cause = m_tval = m_epc = (uintptr_t)-1;
-  m_count = 0;
-}
-
 /* run one CSR instruction that must trap as illegal; check mtval = its bits (t0 = 1) */
 #define EXPECT_ILLEGAL(asmtext, desc)                                                        \
   do {                                                                                       \
     uintptr_t __pc;                                                                          \
-    reset();                                                                                 \
+    reset_recorded_trap();                                                                   \
     __asm__ volatile("lla %0, 1f\n li t0, 1\n.option push\n.option norvc\n1: " asmtext      \
                      "\n.option pop"                                                         \
                      : "=&r"(__pc)::"t0", "memory");                                         \
-    t_check(m_count == 1 && m_cause == CAUSE_ILLEGAL_INSN && m_epc == __pc &&               \
-                m_tval == insn_bits(__pc),                                                   \
-            "%s traps: mcause = %ld, mtval = 0x%08lx", desc, (long)m_cause,                 \
-            (unsigned long)m_tval);                                                          \
+    t_check(last_trap.count == 1 && last_trap.cause == CAUSE_ILLEGAL_INSN && last_trap.epc == __pc &&               \
+                last_trap.tval == insn_bits(__pc),                                                   \
+            "%s traps: mcause = %ld, mtval = 0x%08lx", desc, (long)last_trap.cause,                 \
+            (unsigned long)last_trap.tval);                                                          \
   } while (0)
 
 #define EXPECT_OK(asmtext, desc)                                                             \
   do {                                                                                       \
-    reset();                                                                                 \
+    reset_recorded_trap();                                                                   \
     __asm__ volatile(".option push\n.option norvc\n" asmtext "\n.option pop" ::: "t0",      \
                      "memory");                                                              \
-    t_check(m_count == 0, "%s does not trap", desc);                                         \
+    t_check(last_trap.count == 0, "%s does not trap", desc);                                         \
   } while (0)
 
 static long s_rdtime(long arg) {
@@ -52,7 +35,7 @@ static long s_rdtime(long arg) {
 
 int main(void) {
   uint64_t old, v;
-  set_m_handler(handler);
+  set_m_handler(record_and_skip_trap);
 
   /* ---- the six CSR instructions on mscratch (no traps in between: the trap entry uses
    * mscratch as a temporary) ---- */
@@ -116,14 +99,14 @@ int main(void) {
 
   /* counter enable: S-mode rdtime traps when mcounteren.TM = 0 */
   csr_write(mcounteren, 0);
-  reset();
+  reset_recorded_trap();
   long r = run_lower(PRV_S, s_rdtime, 0, 0);
-  t_check(r == 1 && m_count == 1 && m_cause == CAUSE_ILLEGAL_INSN,
-          "S-mode rdtime with mcounteren.TM = 0 traps: mcause = %ld", (long)m_cause);
+  t_check(r == 1 && last_trap.count == 1 && last_trap.cause == CAUSE_ILLEGAL_INSN,
+          "S-mode rdtime with mcounteren.TM = 0 traps: mcause = %ld", (long)last_trap.cause);
   csr_write(mcounteren, 7);
-  reset();
+  reset_recorded_trap();
   r = run_lower(PRV_S, s_rdtime, 0, 0);
-  t_check(r == 1 && m_count == 0, "S-mode rdtime with mcounteren.TM = 1 works");
+  t_check(r == 1 && last_trap.count == 0, "S-mode rdtime with mcounteren.TM = 1 works");
 
   /* ---- mstatus WARL fields ---- */
   uint64_t ms = csr_read(mstatus);

@@ -444,40 +444,23 @@ static void run_table(const struct fcase *cases, unsigned n) {
 }
 
 /* ---- traps ---- */
-static volatile uintptr_t m_cause, m_tval, m_epc;
-static volatile int m_count;
-
-static uintptr_t handler(uintptr_t cause, uintptr_t epc, uintptr_t tval, struct trap_frame *f) {
-  (void)f;
-  m_cause = cause;
-  m_tval = tval;
-  m_epc = epc;
-  m_count++;
-  return epc + insn_len(epc);
-}
-
-static void reset_trap(void) {
-  m_cause = m_tval = m_epc = (uintptr_t)-1;
-  m_count = 0;
-}
-
 /* Runs one instruction that must trap as illegal (mtval: its bits or 0). */
 #define EXPECT_ILLEGAL(asmtext, desc)                                                       \
   do {                                                                                      \
     uintptr_t pc_;                                                                          \
-    reset_trap();                                                                           \
+    reset_recorded_trap();                                                                  \
     __asm__ volatile("lla %0, 1f\n1: " asmtext : "=&r"(pc_)::"ft0", "ft1", "ft3", "t0",     \
                      "memory");                                                             \
-    t_check(m_count == 1 && m_cause == CAUSE_ILLEGAL_INSN && m_epc == pc_ &&               \
-                (m_tval == insn_bits(pc_) || m_tval == 0),                                  \
+    t_check(last_trap.count == 1 && last_trap.cause == CAUSE_ILLEGAL_INSN && last_trap.epc == pc_ &&               \
+                (last_trap.tval == insn_bits(pc_) || last_trap.tval == 0),                                  \
             "%s traps as illegal", desc);                                                   \
   } while (0)
 
 #define EXPECT_NO_TRAP(asmtext, desc)                                                       \
   do {                                                                                      \
-    reset_trap();                                                                           \
+    reset_recorded_trap();                                                                  \
     __asm__ volatile(asmtext ::: "ft0", "ft1", "ft3", "t0", "memory");                      \
-    t_check(m_count == 0, "%s does not trap", desc);                                        \
+    t_check(last_trap.count == 0, "%s does not trap", desc);                                        \
   } while (0)
 
 static unsigned long fs(void) { return (csr_read(mstatus) & FS_MASK) >> FS_SHIFT; }
@@ -624,7 +607,7 @@ static void test_loads_stores(void) {
 }
 
 int main(void) {
-  set_m_handler(handler);
+  set_m_handler(record_and_skip_trap);
   test_fs_and_misa();
   test_fcsr();
   test_loads_stores();

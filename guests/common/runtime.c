@@ -383,3 +383,20 @@ uint32_t crc32_update(uint32_t crc, const void *buf, size_t n) {
   for (size_t i = 0; i < n; i++) crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
+
+struct recorded_trap last_trap;
+
+uintptr_t record_and_skip_trap(uintptr_t cause, uintptr_t epc, uintptr_t tval,
+                               struct trap_frame *f) {
+  (void)f;
+  last_trap.cause = cause;
+  last_trap.tval = tval;
+  last_trap.epc = epc;
+  last_trap.count++;
+  return epc + insn_len(epc);
+}
+
+void reset_recorded_trap(void) {
+  last_trap.cause = last_trap.tval = last_trap.epc = (uintptr_t)-1;
+  last_trap.count = 0;
+}

@@ -217,6 +217,18 @@ typedef uint64_t jmp_buf[14];
 int setjmp(jmp_buf jb) __attribute__((returns_twice));
 void longjmp(jmp_buf jb, int v) __attribute__((noreturn));
 
+/* ---- provoking traps ----
+ * record_and_skip_trap: an M trap handler for tests that provoke traps on purpose: it
+ * records the trap in `last_trap` and resumes after the instruction. */
+struct recorded_trap {
+  volatile uintptr_t cause, tval, epc;
+  volatile int count;
+};
+extern struct recorded_trap last_trap;
+uintptr_t record_and_skip_trap(uintptr_t cause, uintptr_t epc, uintptr_t tval,
+                               struct trap_frame *f);
+void reset_recorded_trap(void); /* cause/tval/epc = -1, count = 0 */
+
 /* ---- test reporting (TAP-like) ---- */
 void t_check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int t_failures(void);
