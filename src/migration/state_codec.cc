@@ -91,11 +91,11 @@ class LoadVisitor : public StateVisitor {
     if (head(fmt::kFieldBool, n)) v = in_.u8() != 0;
   }
   void u64_array(std::string_view n, std::span<uint64_t> v) override {
-    if (!head(fmt::kFieldU64Array, n) || !count(n, v.size(), true)) return;
+    if (!head(fmt::kFieldU64Array, n) || !count(n, v.size())) return;
     for (uint64_t& x : v) x = in_.u64();
   }
   void u32_array(std::string_view n, std::span<uint32_t> v) override {
-    if (!head(fmt::kFieldU32Array, n) || !count(n, v.size(), true)) return;
+    if (!head(fmt::kFieldU32Array, n) || !count(n, v.size())) return;
     for (uint32_t& x : v) x = in_.u32();
   }
   void bytes(std::string_view n, std::vector<uint8_t>& v, size_t max_len) override {
@@ -198,7 +198,7 @@ class LoadVisitor : public StateVisitor {
     next_.reset();
     return true;
   }
-  bool count(std::string_view name, size_t expected, bool) {
+  bool count(std::string_view name, size_t expected) {
     const uint32_t n = in_.u32();
     if (n != expected) {
       in_.fail(where() + ": field '" + std::string(name) + "' has " + std::to_string(n) +
