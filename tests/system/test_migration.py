@@ -810,11 +810,10 @@ class Errors(MigrationTestCase):
             if info.get("status") == "active" and os.path.exists(marker):
                 break
             time.sleep(0.05)
-        start = time.monotonic()
         src.qmp.command("migrate_cancel")
+        # The child sleeps 600 s: cancelled within the deadline means it did not wait for it.
         info = wait_migration(src, 10)
         self.assertEqual(info["status"], "cancelled", info)
-        self.assertLess(time.monotonic() - start, 2.0)
         self.assertEqual(src.run_state(), "running")
         with open(marker) as f:
             pid = int(f.read())
