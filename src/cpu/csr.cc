@@ -230,9 +230,13 @@ bool Hart::csr_op(const DecodedInsn& in, uint64_t pc) {
   uint64_t old;
   if (!csr_read(csr, old)) return illegal();
   if (writes) {
+    // A read-modify-write of mip starts from the software-written bits: the
+    // PLIC's SEIP (and Sstc's STIP) must not be latched into them (the
+    // privileged spec, mip.SEIP). OpenSBI sets SSIP with csrrs mip.
+    const uint64_t base = csr == csr::kMip ? (old & ~kMipWritable) | mip_sw_ : old;
     uint64_t next = operand;
-    if (in.op == Op::CSRRS || in.op == Op::CSRRSI) next = old | operand;
-    if (in.op == Op::CSRRC || in.op == Op::CSRRCI) next = old & ~operand;
+    if (in.op == Op::CSRRS || in.op == Op::CSRRSI) next = base | operand;
+    if (in.op == Op::CSRRC || in.op == Op::CSRRCI) next = base & ~operand;
     if (!csr_write(csr, next)) return illegal();
   }
   x_[in.rd] = old;

@@ -96,6 +96,7 @@ class Hart : public StateOwner, public InterruptTarget {
   void set_pc(uint64_t pc) { pc_ = pc; }
   Priv priv() const { return priv_; }
   uint64_t instret() const { return instret_; }
+  bool waiting_for_interrupt() const { return wfi_; }
   // Reads a CSR as M-mode would, without side effects; false if unknown.
   bool debug_read_csr(uint16_t csr, uint64_t& value);
 

@@ -1,5 +1,7 @@
 #include "devices/plic.h"
 
+#include <cstdio>
+
 namespace ferry {
 namespace {
 
@@ -153,6 +155,26 @@ void Plic::reset() {
   claimed_.fill(0);
   pending_ = level_;
   update();
+}
+
+std::string Plic::describe() const {
+  std::string out = "plic: " + std::to_string(contexts_) + " contexts\n";
+  char buf[160];
+  for (unsigned s = 1; s < kNumSources; ++s) {
+    if (!priority_[s] && !test(level_, s) && !test(pending_, s) && !test(claimed_, s)) continue;
+    std::snprintf(buf, sizeof buf, "  source %2u: priority %u level %d pending %d claimed %d\n", s,
+                  priority_[s], test(level_, s), test(pending_, s), test(claimed_, s));
+    out += buf;
+  }
+  for (unsigned ctx = 0; ctx < contexts_; ++ctx) {
+    std::snprintf(buf, sizeof buf, "  context %2u (hart %u %c-mode): threshold %u output %d enabled:",
+                  ctx, ctx / 2, ctx % 2 ? 'S' : 'M', threshold_[ctx], best_source(ctx) != 0);
+    out += buf;
+    for (unsigned s = 1; s < kNumSources; ++s)
+      if ((enable_[ctx * kWords + s / 32] >> (s % 32)) & 1) out += " " + std::to_string(s);
+    out += "\n";
+  }
+  return out;
 }
 
 void Plic::visit_state(StateVisitor& v) {

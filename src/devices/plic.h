@@ -28,6 +28,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -70,6 +71,8 @@ class Plic : public MmioDevice {
 
   bool pending(unsigned source) const { return test(pending_, source); }
   bool claimed(unsigned source) const { return test(claimed_, source); }
+  // `info pic`: each source with a priority or a level, and each context.
+  std::string describe() const;
 
   std::string_view state_name() const override { return "plic"; }
   int state_version() const override { return 2; }

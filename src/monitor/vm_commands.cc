@@ -1,5 +1,7 @@
 #include "monitor/vm_commands.h"
 
+#include <cinttypes>
+#include <cstdio>
 #include <string>
 
 #include "monitor/hmp_call.h"
@@ -50,6 +52,56 @@ void register_vm_commands(CommandRegistry& registry, VmControl& vm) {
     std::string name = v->name();
     if (!name.empty()) out["name"] = name;
     return out;
+  });
+
+  registry.add("query-cpus-fast", [v](const QmpJson&, CommandContext&) -> CommandResult {
+    QmpJson out = QmpJson::array();
+    for (const CpuInfo& cpu : v->query_cpus(false)) {
+      QmpJson entry = QmpJson::object();
+      entry["cpu-index"] = cpu.index;
+      entry["qom-path"] = "/machine/soc0/harts[" + std::to_string(cpu.index) + "]";
+      entry["thread-id"] = cpu.thread_id;
+      entry["target"] = "riscv64";
+      entry["props"] = {{"socket-id", 0}, {"core-id", cpu.index}};
+      // Beyond QEMU's fields: where each hart is, for watching a guest.
+      entry["ferry-pc"] = cpu.pc;
+      entry["ferry-halted"] = cpu.halted;
+      out.push_back(std::move(entry));
+    }
+    return out;
+  });
+
+  registry.add_hmp_info("cpus", "show infos for each CPU", [](HmpCall& call) {
+    auto r = call.qmp("query-cpus-fast");
+    if (!r) return;
+    for (const auto& cpu : *r) {
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "%c CPU #%u: pc=0x%016" PRIx64 "%s thread_id=%" PRId64 "\n",
+                    cpu["cpu-index"].get<unsigned>() == 0 ? '*' : ' ',
+                    cpu["cpu-index"].get<unsigned>(), cpu["ferry-pc"].get<uint64_t>(),
+                    cpu["ferry-halted"].get<bool>() ? " (halted)" : "",
+                    cpu["thread-id"].get<int64_t>());
+      call.print(buf);
+    }
+  });
+  // QEMU's spelling: the monitor's CPU (#0), or every CPU with -a.
+  registry.add_hmp_info("registers", "show the cpu registers (-a: all CPUs)",
+                        [v](HmpCall& call) {
+                          const bool all = !call.args().empty() && call.args()[0] == "-a";
+                          if (!call.args().empty() && !all) {
+                            call.error("info registers: unknown option '" + call.args()[0] +
+                                       "' (only -a)");
+                            return;
+                          }
+                          for (const CpuInfo& cpu : v->query_cpus(true)) {
+                            if (!all && cpu.index != 0) break;
+                            if (all) call.print("\nCPU#" + std::to_string(cpu.index) + "\n");
+                            call.print(cpu.registers);
+                          }
+                        });
+
+  registry.add_hmp_info("pic", "show PIC state", [v](HmpCall& call) {
+    call.print(v->describe_interrupt_controllers());
   });
 
   simple_hmp(registry, "stop|s", "stop emulation", "stop");

@@ -1,9 +1,13 @@
 #include "vm/vm.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <future>
 #include <stdexcept>
+
+#include "cpu/register_dump.h"
 
 namespace ferry {
 
@@ -52,6 +56,7 @@ Vm::Vm(const VmConfig& config, SerialBackend* serial, EventSink* events)
   board_->bus().set_device_lock(&device_mutex_);
   for (unsigned i = 0; i < board_->hart_count(); ++i)
     board_->hart(i).set_wakeup([this] { wake_harts(); });
+  thread_ids_ = std::vector<std::atomic<int64_t>>(board_->hart_count());
 }
 
 Vm::~Vm() { join(); }
@@ -366,8 +371,30 @@ bool Vm::wait_until_runnable(std::unique_lock<std::mutex>& lock) {
   }
 }
 
+std::vector<CpuInfo> Vm::query_cpus(bool with_registers) {
+  std::vector<CpuInfo> cpus(board_->hart_count());
+  run_on_vcpu([&] {
+    for (unsigned i = 0; i < cpus.size(); ++i) {
+      Hart& hart = board_->hart(i);
+      cpus[i].index = i;
+      cpus[i].pc = hart.pc();
+      cpus[i].halted = hart.waiting_for_interrupt();
+      cpus[i].thread_id = thread_ids_[i].load();
+      if (with_registers) cpus[i].registers = dump_registers(hart);
+    }
+  });
+  return cpus;
+}
+
+std::string Vm::describe_interrupt_controllers() {
+  std::string text;
+  run_on_vcpu([&] { text = board_->plic().describe(); });
+  return text;
+}
+
 void Vm::hart_main(unsigned index) {
   on_hart_thread = true;
+  thread_ids_[index].store(gettid());
   VirtBoard& b = *board_;
   Hart& hart = b.hart(index);
   for (;;) {

@@ -65,6 +65,8 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   void system_reset() override;
   void quit() override;
   std::string name() const override { return config_.name; }
+  std::vector<CpuInfo> query_cpus(bool with_registers) override;
+  std::string describe_interrupt_controllers() override;
 
   // Host input for the serial port (any thread).
   void serial_input(const uint8_t* data, size_t len);
@@ -152,6 +154,7 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   std::atomic<int> pending_poweroff_{-1};  // exit code requested by the guest
   std::atomic<bool> pending_reset_{false};
   std::vector<std::thread> threads_;
+  std::vector<std::atomic<int64_t>> thread_ids_;  // each hart thread's host tid
 };
 
 }  // namespace ferry

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,15 @@ enum class RunState {
 
 std::string_view run_state_name(RunState s);
 
+// One virtual CPU (a hart) as query-cpus-fast and `info cpus` show it.
+struct CpuInfo {
+  unsigned index = 0;
+  uint64_t pc = 0;
+  bool halted = false;    // asleep in WFI
+  int64_t thread_id = 0;  // the host thread that runs it
+  std::string registers;  // `info registers` text, when asked for
+};
+
 class VmControl {
  public:
   virtual ~VmControl() = default;
@@ -38,6 +48,10 @@ class VmControl {
   virtual void system_reset() = 0;  // QMP system_reset
   virtual void quit() = 0;          // QMP quit: ends the process soon after
   virtual std::string name() const = 0;  // -name, "" when not given
+  // Every hart, read with the world stopped (registers only when asked).
+  virtual std::vector<CpuInfo> query_cpus(bool with_registers) = 0;
+  // `info pic`: the interrupt controllers' state, as text.
+  virtual std::string describe_interrupt_controllers() = 0;
 };
 
 // Where asynchronous QMP events go (STOP, RESUME, SHUTDOWN, RESET, MIGRATION…).

@@ -40,6 +40,13 @@ class FakeVm : public VmControl {
   void system_reset() override { ++resets; }
   void quit() override { ++quits; }
   std::string name() const override { return vm_name; }
+  std::vector<CpuInfo> query_cpus(bool with_registers) override {
+    CpuInfo cpu;
+    cpu.pc = 0x80000000;
+    if (with_registers) cpu.registers = " pc       0000000080000000\n";
+    return {cpu};
+  }
+  std::string describe_interrupt_controllers() override { return "plic: 2 contexts\n"; }
 
   RunState state = RunState::kRunning;
   int stops = 0, conts = 0, resets = 0, quits = 0;

@@ -153,6 +153,22 @@ TEST_F(HartTest, MachineTimerInterruptIsTaken) {
   EXPECT_EQ(csr(0x341), kBase + 0x28);
 }
 
+TEST_F(HartTest, MipReadModifyWriteDoesNotLatchTheExternalSeip) {
+  // The PLIC drives SEIP; firmware sets SSIP with csrrs mip (an IPI). When the
+  // PLIC drops SEIP, mip must drop it too: the csrrs must not have copied the
+  // line's level into the software-written bit.
+  load({addi(6, 0, 2), csrrs(10, 0x344, 6), kWfi});
+  hart_.set_interrupt_pending(kMipSeip, true);
+  EXPECT_EQ(run(), StopReason::kWfi);
+  EXPECT_EQ(hart_.reg(10) & (1u << kMipSeip), 1u << kMipSeip);  // the read sees the line
+  hart_.set_interrupt_pending(kMipSeip, false);
+  EXPECT_EQ(csr(0x344) & ((1u << kMipSeip) | 2u), 2u);  // SSIP stays, SEIP follows the line
+  // A csrrw writes the software bit itself; a csrrc of SSIP keeps it.
+  load({addi(6, 0, 1 << kMipSeip), csrrw(0, 0x344, 6), addi(6, 0, 2), csrrc(0, 0x344, 6), kWfi});
+  run();
+  EXPECT_EQ(csr(0x344) & ((1u << kMipSeip) | 2u), 1u << kMipSeip);
+}
+
 TEST_F(HartTest, Sv39TranslatesAndSetsAccessedDirty) {
   // Root table at +0x10000, a level-1 table at +0x11000, a level-0 table at
   // +0x12000 mapping VA 0x40000000 -> PA base+0x20000 (RW), plus a gigapage

@@ -35,6 +35,7 @@ inline uint32_t lui(unsigned rd, uint32_t imm20) { return (imm20 << 12) | (rd <<
 inline uint32_t add(unsigned rd, unsigned rs1, unsigned rs2) { return r_type(0x33, rd, 0, rs1, rs2, 0); }
 inline uint32_t csrrw(unsigned rd, uint16_t csr, unsigned rs1) { return i_type(0x73, rd, 1, rs1, csr); }
 inline uint32_t csrrs(unsigned rd, uint16_t csr, unsigned rs1) { return i_type(0x73, rd, 2, rs1, csr); }
+inline uint32_t csrrc(unsigned rd, uint16_t csr, unsigned rs1) { return i_type(0x73, rd, 3, rs1, csr); }
 inline uint32_t ld(unsigned rd, unsigned rs1, int32_t imm) { return i_type(0x03, rd, 3, rs1, imm); }
 inline uint32_t sd(unsigned rs1, unsigned rs2, int32_t imm) { return s_type(3, rs1, rs2, imm); }
 inline uint32_t sw(unsigned rs1, unsigned rs2, int32_t imm) { return s_type(2, rs1, rs2, imm); }
