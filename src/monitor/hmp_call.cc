@@ -1,5 +1,6 @@
 #include "monitor/hmp_call.h"
 
+#include <exception>
 #include <utility>
 
 namespace ferry {
@@ -58,6 +59,45 @@ void HmpCall::error(std::string_view desc) {
   output_ += "Error: ";
   output_ += desc;
   output_ += '\n';
+}
+
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string run_hmp_line(const CommandRegistry& registry, CommandContext& ctx,
+                         std::string_view line,
+                         const std::function<void(std::string_view)>& flush) {
+  line = trim(line);
+  if (line.empty()) return "";
+  size_t end = 0;
+  while (end < line.size() && !is_blank(line[end])) ++end;
+  std::string name(line.substr(0, end));
+  std::string rest(trim(line.substr(end)));
+
+  const HmpCommand* cmd = registry.find_hmp(name);
+  if (!cmd) return "unknown command: '" + name + "'\n";
+  HmpCall call(registry, ctx, name, rest);
+  if (flush) call.set_flush_sink(flush);
+  if (!call.args_ok()) {
+    call.error("unbalanced quotes");
+    return call.output();
+  }
+  HmpHandler handler = cmd->handler;  // survives re-registration
+  try {
+    handler(call);
+  } catch (const std::exception& e) {
+    call.error(e.what());
+  }
+  return call.output();
 }
 
 }  // namespace ferry

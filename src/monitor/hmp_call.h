@@ -67,4 +67,10 @@ class HmpCall {
   std::function<void(std::string_view)> flush_sink_;
 };
 
+// Runs one line of the human monitor ("info cpus") and returns what it
+// printed; for the human monitor and QMP's human-monitor-command.
+std::string run_hmp_line(const CommandRegistry& registry, CommandContext& ctx,
+                         std::string_view line,
+                         const std::function<void(std::string_view)>& flush = {});
+
 }  // namespace ferry

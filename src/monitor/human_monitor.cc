@@ -1,23 +1,8 @@
 #include "monitor/human_monitor.h"
 
-#include <exception>
-#include <optional>
-
 #include "monitor/hmp_call.h"
 
 namespace ferry {
-namespace {
-
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 HumanMonitor::HumanMonitor(Chardev& chardev, const CommandRegistry& registry)
     : chardev_(chardev), registry_(registry) {
   editor_.set_prompt(std::string(kPrompt));
@@ -32,28 +17,7 @@ HumanMonitor::~HumanMonitor() { chardev_.set_handlers({}); }
 
 std::string HumanMonitor::execute(std::string_view line,
                                   const std::function<void(std::string_view)>& flush) {
-  line = trim(line);
-  if (line.empty()) return "";
-  size_t end = 0;
-  while (end < line.size() && !is_blank(line[end])) ++end;
-  std::string name(line.substr(0, end));
-  std::string rest(trim(line.substr(end)));
-
-  const HmpCommand* cmd = registry_.find_hmp(name);
-  if (!cmd) return "unknown command: '" + name + "'\n";
-  HmpCall call(registry_, ctx_, name, rest);
-  if (flush) call.set_flush_sink(flush);
-  if (!call.args_ok()) {
-    call.error("unbalanced quotes");
-    return call.output();
-  }
-  HmpHandler handler = cmd->handler;  // survives re-registration
-  try {
-    handler(call);
-  } catch (const std::exception& e) {
-    call.error(e.what());
-  }
-  return call.output();
+  return run_hmp_line(registry_, ctx_, line, flush);
 }
 
 void HumanMonitor::print(std::string_view text) {

@@ -119,6 +119,14 @@ void register_monitor_commands(CommandRegistry& registry, const VersionInfo& ver
     return version_json(version);
   });
 
+  // QEMU's way for QMP clients to reach the human monitor's commands.
+  registry.add("human-monitor-command",
+               {{"command-line", ArgType::kString}, {"*cpu-index", ArgType::kInt}},
+               [reg](const QmpJson& args, CommandContext& ctx) -> CommandResult {
+                 return QmpJson(run_hmp_line(*reg, ctx,
+                                             args["command-line"].get<std::string>()));
+               });
+
   registry.add_hmp("help|?", "[cmd]", "show the help", hmp_help);
   registry.add_hmp("info", "[subcommand]", "show various information about the system state",
                    hmp_info);

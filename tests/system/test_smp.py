@@ -90,6 +90,31 @@ class Smp(unittest.TestCase):
         self.assertEqual(src.wait(timeout=300), 0)
         self.assertIn(b"smp: PASS", src.output())
 
+    def test_monitor_shows_every_hart(self):
+        # query-cpus-fast, info cpus, info registers -a and info pic, through QMP's
+        # human-monitor-command, on a 4-hart guest at work.
+        vm = Vmm(self.tmp, "vm", SMP[:] + ["-kernel", paths.guest("smp")])
+        self.vmms.append(vm)
+        vm.expect(rb"pass 2/40\r\n", timeout=120)
+        cpus = vm.qmp.command("query-cpus-fast")
+        self.assertEqual([c["cpu-index"] for c in cpus], [0, 1, 2, 3])
+        self.assertEqual(len({c["thread-id"] for c in cpus}), 4, cpus)
+        self.assertTrue(all(c["target"] == "riscv64" for c in cpus), cpus)
+        hmp = lambda line: vm.qmp.command("human-monitor-command", **{"command-line": line})
+        lines = hmp("info cpus").splitlines()
+        self.assertEqual(len(lines), 4, lines)
+        self.assertTrue(lines[0].startswith("* CPU #0: pc=0x"), lines)
+        regs = hmp("info registers -a")
+        for i in range(4):
+            self.assertRegex(regs, rf"CPU#{i}\n pc +[0-9a-f]{{16}}\n priv +M\n mhartid +0*{i}\n")
+        self.assertEqual(regs.count(" x10/a0 "), 4)
+        self.assertEqual(hmp("info registers").count(" mhartid "), 1)
+        self.assertIn("Error: info registers: unknown option '-x'", hmp("info registers -x"))
+        pic = hmp("info pic")
+        self.assertIn("plic: 8 contexts", pic)
+        self.assertIn("context  7 (hart 3 S-mode)", pic)
+        self.assertEqual(vm.quit(), 0)
+
     def test_firmware_counts_the_harts_and_boots(self):
         # Debian's OpenSBI (all four harts take part in its boot) and u-boot's prompt.
         for vmm in (paths.FERRY, paths.qemu()):
