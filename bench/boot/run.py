@@ -31,7 +31,7 @@ from common.host import describe_binary, tree_commit  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STEPS = [("kernel", rb"Linux version "), ("/init", rb"Run /init as init process"),
-         ("marker", rb"ferry-initramfs: ready"), ("prompt", rb"~ # ")]
+         ("marker", rb"ready \(kernel "), ("prompt", rb"~ # ")]
 
 
 def guest(out_dir):
