@@ -4,6 +4,7 @@
 
 #include "board/fdt_chosen.h"
 #include "board/virt_fdt.h"
+#include "block/open_image.h"
 
 namespace ferry {
 
@@ -49,10 +50,37 @@ VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
   bus_.add_mmio(kClintBase, Clint::kWindowSize, &clint_, "clint");
   bus_.add_mmio(kPlicBase, kPlicSize, &plic_, "plic");
   bus_.add_mmio(kUartBase, Uart16550::kWindowSize, &uart_, "serial");
-  for (unsigned i = 0; i < kVirtioSlots; ++i) {
-    virtio_slots_.push_back(std::make_unique<VirtioMmioEmpty>());
-    bus_.add_mmio(kVirtioBase + i * 0x1000, VirtioMmioEmpty::kWindowSize,
-                  virtio_slots_.back().get(), "virtio_mmio." + std::to_string(i));
+  if (config.disks.size() > kVirtioSlots)
+    throw LoadError("too many disks: the virt board has " + std::to_string(kVirtioSlots) +
+                    " virtio-mmio slots");
+  // As on QEMU's virt board, the first device takes the highest slot.
+  for (unsigned i = kVirtioSlots; i-- > 0;) {
+    const uint64_t base = kVirtioBase + i * 0x1000;
+    const size_t disk = kVirtioSlots - 1 - i;
+    if (disk < config.disks.size()) {
+      std::unique_ptr<BlockImage> image;
+      try {
+        image = open_image(config.disks[disk]);
+      } catch (const BlockError& e) {
+        throw LoadError(e.what());
+      }
+      VirtioBlkConfig blk;
+      blk.serial = config.disks[disk].serial;
+      blk.incoming = config.incoming;
+      try {
+        disks_.push_back(std::make_unique<VirtioBlk>(bus_, ram_, plic_.irq_line(kVirtioIrq + i),
+                                                     std::move(image), blk));
+      } catch (const BlockError& e) {
+        throw LoadError(e.what());
+      }
+      registry.add_device(*disks_.back(), state_order::kDevice);
+      bus_.add_mmio(base, VirtioMmio::kWindowSize, disks_.back().get(),
+                    "virtio_mmio." + std::to_string(i));
+    } else {
+      virtio_slots_.push_back(std::make_unique<VirtioMmioEmpty>());
+      bus_.add_mmio(base, VirtioMmioEmpty::kWindowSize, virtio_slots_.back().get(),
+                    "virtio_mmio." + std::to_string(i));
+    }
   }
 
   load_images(config);
@@ -180,6 +208,7 @@ void VirtBoard::reset() {
   uart_.reset();
   test_.reset();
   rtc_.reset();
+  for (auto& disk : disks_) disk->reset();
   for (auto& hart : harts_) hart->reset(kBootRomBase);
   clint_.update();
 }

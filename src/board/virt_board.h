@@ -20,7 +20,9 @@
 #include "devices/power_control.h"
 #include "devices/sifive_test.h"
 #include "devices/uart16550.h"
+#include "devices/virtio/virtio_blk.h"
 #include "devices/virtio_mmio_empty.h"
+#include "block/drive_config.h"
 #include "loader/image_loader.h"
 #include "memory/address_space.h"
 #include "memory/guest_ram.h"
@@ -37,6 +39,7 @@ constexpr uint64_t kPlicSize = 0x600000;
 constexpr uint64_t kUartBase = 0x10000000;
 constexpr uint64_t kVirtioBase = 0x10001000;
 constexpr unsigned kVirtioSlots = 8;
+constexpr unsigned kVirtioIrq = 1;  // slot n raises PLIC source kVirtioIrq + n
 constexpr unsigned kUartIrq = 10;
 constexpr unsigned kRtcIrq = 11;
 // Where a kernel goes when firmware occupies the start of RAM.
@@ -53,6 +56,8 @@ struct BoardConfig {
   std::string append;  // bootargs
   std::string initrd;  // "" = none; needs a kernel
   std::string dtb;     // "" = the generated device tree, or a blob to use instead
+  std::vector<DriveConfig> disks;  // virtio-blk devices, from the highest slot down
+  bool incoming = false;  // a migration destination: disks unlocked until the hand-over
 };
 
 class VirtBoard {
@@ -102,6 +107,7 @@ class VirtBoard {
   SifiveTest test_;
   GoldfishRtc rtc_;
   std::vector<std::unique_ptr<VirtioMmioEmpty>> virtio_slots_;
+  std::vector<std::unique_ptr<VirtioBlk>> disks_;
 
   std::vector<LoadedImage> images_;
   std::vector<std::string> image_names_;  // "kernel 'PATH'"…, for error messages

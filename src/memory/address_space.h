@@ -55,6 +55,9 @@ class AddressSpace {
     r.device->mmio_write(gpa - r.base, size, value);
   }
   void set_device_lock(std::mutex* lock) { device_lock_ = lock; }
+  // The device lock (null before the VM set it): device threads (disk I/O)
+  // take it to touch device state and raise interrupts.
+  std::mutex* device_lock() const { return device_lock_; }
 
   const std::vector<MmioRegion>& regions() const { return mmio_; }
 

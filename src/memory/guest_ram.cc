@@ -1,5 +1,7 @@
 #include "memory/guest_ram.h"
 
+#include <atomic>
+
 #include <sys/mman.h>
 
 #include <cstring>
@@ -41,8 +43,12 @@ void GuestRam::note_write(uint64_t gpa, uint64_t len) {
 }
 
 void GuestRam::write(uint64_t gpa, const void* src, uint64_t len) {
-  note_write(gpa, len);
+  note_write(gpa, len);  // first: decoded code of the page is dropped before it changes
   std::memcpy(host_ + (gpa - base_), src, len);
+  // Again after the copy: a DMA thread may race the migration's harvest,
+  // which could otherwise clear the bit and send the page before the copy lands.
+  std::atomic_thread_fence(std::memory_order_release);
+  note_write(gpa, len);
 }
 
 void GuestRam::read(uint64_t gpa, void* dst, uint64_t len) const {
@@ -52,6 +58,8 @@ void GuestRam::read(uint64_t gpa, void* dst, uint64_t len) const {
 void GuestRam::fill_zero(uint64_t gpa, uint64_t len) {
   note_write(gpa, len);
   std::memset(host_ + (gpa - base_), 0, len);
+  std::atomic_thread_fence(std::memory_order_release);
+  note_write(gpa, len);  // as in write()
 }
 
 void GuestRam::invalidate_code(uint64_t page_index) {

@@ -135,6 +135,18 @@ bool load_migration_stream(Vm& vm, StreamReader& in, std::string* error, StreamC
   if (steps) steps->mark("stream-received");
   if (!apply_device_states(vm, devices, error)) return false;
   if (steps) steps->mark("devices-applied");
+  std::string storage_error;
+  vm.run_on_vcpu([&] {
+    try {
+      vm.state_registry().take_storage();
+    } catch (const std::exception& e) {
+      storage_error = e.what();
+    }
+  });
+  if (!storage_error.empty()) {
+    *error = "taking the disks over: " + storage_error;
+    return false;
+  }
   return true;
 }
 

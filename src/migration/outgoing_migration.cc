@@ -208,7 +208,15 @@ class MigrationManager::Source::Run {
     // stream is written here, so a stalled peer can't hold the vCPU thread.
     MemorySink snapshot;
     std::vector<std::pair<uint64_t, uint64_t>> spans;  // per device: [begin, end)
+    std::string storage_error;
     vm_.run_on_vcpu([&] {
+      // The destination takes the disks over once it has the stream.
+      try {
+        vm_.state_registry().release_storage();
+      } catch (const std::exception& e) {
+        storage_error = e.what();
+        return;
+      }
       StreamWriter w(snapshot);
       for (const Section& d : devices_) {
         d.entry->device->pre_save();
@@ -219,6 +227,7 @@ class MigrationManager::Source::Run {
       w.flush();
       if (!w.ok()) out_.set_error("device state: " + w.error());
     });
+    if (!storage_error.empty()) out_.set_error("releasing the disks: " + storage_error);
     mark("devices-snapshotted");
     for (size_t i = 0; i < devices_.size(); ++i) {
       const auto [begin, end] = spans[i];

@@ -52,4 +52,19 @@ void StateRegistry::notify_run_state(bool running) const {
     if (e.device) e.device->vm_state_changed(running);
 }
 
+void StateRegistry::release_storage() const {
+  for (const StateEntry& e : entries_)
+    if (e.device) e.device->release_storage();
+}
+
+void StateRegistry::reclaim_storage() const {
+  for (const StateEntry& e : entries_)
+    if (e.device) e.device->reclaim_storage();
+}
+
+void StateRegistry::take_storage() const {
+  for (const StateEntry& e : entries_)
+    if (e.device) e.device->take_storage();
+}
+
 }  // namespace ferry

@@ -56,6 +56,11 @@ class StateRegistry {
 
   // Tells every device the VM stopped (false) or started running (true).
   void notify_run_state(bool running) const;
+  // The storage hooks of every device (StateOwner), in order; the first
+  // error propagates.
+  void release_storage() const;
+  void reclaim_storage() const;
+  void take_storage() const;
 
  private:
   uint32_t add(StateEntry entry, uint32_t instance);

@@ -118,6 +118,14 @@ class StateVisitor {
 //                     flight drains it on stop, before its state is saved;
 //   pre_save          just before the state is snapshotted;
 //   post_load         after a load, to rebuild anything derived from the fields.
+//
+// Storage that both sides of a migration may open (a disk image) changes
+// owner at the hand-over; these run with the world stopped and may throw
+// std::runtime_error with a message:
+//   release_storage   source, before its stream ends: flush, drop the image locks;
+//   reclaim_storage   source, when the migration failed: take them back;
+//   take_storage      destination, the stream loaded, before it confirms:
+//                     take the locks and drop anything cached from the image.
 class StateOwner {
  public:
   virtual ~StateOwner() = default;
@@ -129,6 +137,9 @@ class StateOwner {
   virtual void vm_state_changed(bool /*running*/) {}
   virtual void pre_save() {}
   virtual void post_load() {}
+  virtual void release_storage() {}
+  virtual void reclaim_storage() {}
+  virtual void take_storage() {}
 };
 
 }  // namespace ferry

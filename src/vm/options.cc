@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "chardev/chardev_spec.h"
+#include "vm/drive_options.h"
 
 #ifndef FERRY_VERSION
 #define FERRY_VERSION "0.0.0"
@@ -88,6 +89,7 @@ class Parser {
   bool done_ = false;
   bool serial_given_ = false;
   bool monitor_given_ = false;
+  DriveOptions drives_;
 };
 
 bool Parser::fail(const std::string& message) {
@@ -116,8 +118,13 @@ OptionsResult Parser::run() {
   while (pos_ < args_.size() && !done_) {
     const std::string& spelled = args_[pos_++];
     if (spelled.size() < 2 || spelled[0] != '-') {
-      fail(spelled + ": disk images are not supported (ferry has no block device yet)");
-      break;
+      // A bare image path, as QEMU's -hda.
+      const std::string error = drives_.add_image(spelled);
+      if (!error.empty()) {
+        fail(error);
+        break;
+      }
+      continue;
     }
     std::string name = spelled.substr(spelled[1] == '-' ? 2 : 1);
     if (!handle(spelled, name)) break;
@@ -209,6 +216,13 @@ bool Parser::handle(const std::string& spelled, const std::string& name) {
     c.qmp.push_back(arg);
     return true;
   }
+  if (name == "drive" || name == "device" || name == "hda") {
+    if (!need_arg(spelled, &arg)) return false;
+    const std::string error = name == "drive"    ? drives_.add_drive(arg)
+                              : name == "device" ? drives_.add_device(arg)
+                                                 : drives_.add_image(arg);
+    return error.empty() || fail(error);
+  }
   if (name == "incoming") {
     if (!need_arg(spelled, &arg)) return false;
     if (arg.empty()) return fail(spelled + ": empty URI");
@@ -217,8 +231,8 @@ bool Parser::handle(const std::string& spelled, const std::string& name) {
   }
 
   static constexpr std::string_view kKnownUnsupported[] = {
-      "cpu", "accel", "enable-kvm", "drive", "device", "netdev", "nic", "net", "chardev",
-      "mon", "hda", "hdb", "hdc", "hdd", "cdrom", "boot", "snapshot", "rtc",
+      "cpu", "accel", "enable-kvm", "netdev", "nic", "net", "chardev",
+      "mon", "hdb", "hdc", "hdd", "cdrom", "boot", "snapshot", "rtc",
       "icount", "d", "D", "gdb", "s", "no-reboot", "no-shutdown", "daemonize", "pidfile",
       "global", "object", "blockdev", "fsdev", "virtfs", "audiodev", "audio", "vga", "usb",
       "usbdevice", "parallel", "qmp-pretty", "trace", "L", "sandbox", "overcommit", "msg",
@@ -351,6 +365,8 @@ bool Parser::check_chardev(const std::string& spelled, const std::string& arg,
 
 bool Parser::resolve_defaults() {
   VmConfig& c = result_.config;
+  const std::string drive_error = drives_.resolve(&c.disks);
+  if (!drive_error.empty()) return fail(drive_error);
   // As QEMU: the command line and the initrd are for a kernel.
   if (c.kernel.empty()) {
     if (!c.append.empty()) return fail("-append only allowed with -kernel option");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <stdexcept>
 
@@ -27,6 +28,8 @@ BoardConfig board_config(const VmConfig& c) {
   b.append = c.append;
   b.initrd = c.initrd;
   b.dtb = c.dtb;
+  b.disks = c.disks;
+  b.incoming = !c.incoming.empty();
   return b;
 }
 }  // namespace
@@ -258,6 +261,15 @@ bool Vm::pause_for_migration() {
 void Vm::resume_after_migration(bool was_running) {
   run_on_vcpu([this, was_running] {
     migration_holds_run_state_.store(false);
+    try {
+      registry_.reclaim_storage();
+    } catch (const std::exception& e) {
+      // Someone else has the disks now (the destination?): running here
+      // could corrupt them. Stay paused and say why.
+      std::fprintf(stderr, "ferry: the VM stays paused: %s\n", e.what());
+      if (state_.load() == RunState::kFinishMigrate) state_ = RunState::kPaused;
+      return;
+    }
     if (was_running && state_.load() != RunState::kRunning) resume_vcpu();
     else if (state_ == RunState::kFinishMigrate) state_ = RunState::kPaused;
   });

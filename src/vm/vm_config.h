@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "block/drive_config.h"
+
 namespace ferry {
 
 struct VmConfig {
@@ -29,6 +31,9 @@ struct VmConfig {
   bool nographic = false;      // -nographic
   bool nodefaults = false;     // -nodefaults
   std::string incoming;        // -incoming URI ("" = none)
+  // The virtio-blk disks, in the order they take the virtio-mmio slots
+  // (the first the highest slot, as QEMU's virt board places -device).
+  std::vector<DriveConfig> disks;
 };
 
 }  // namespace ferry
