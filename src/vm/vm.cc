@@ -95,6 +95,7 @@ void Vm::start() {
     running_ = run;
     live_threads_ = board_->hart_count();
   }
+  if (run) registry_.notify_run_state(true);  // devices with threads start serving
   for (unsigned i = 0; i < board_->hart_count(); ++i)
     threads_.emplace_back([this, i] { hart_main(i); });
 }
