@@ -1,0 +1,182 @@
+"""Disks: virtio-blk on a raw image, in QEMU's spelling, driven by Debian's
+kernel (its virtio_blk module, from the initramfs).
+
+- The guest reads the whole disk (md5sum of /dev/vda equals the host's) and
+  writes blocks that the host then finds in the image, on ferry and on QEMU.
+- Image locks as QEMU's: a second ferry on the image refuses to start, and so
+  do QEMU after ferry and ferry after QEMU.
+- Shared storage: source and destination open one image; the guest writes and
+  reads back numbered blocks while it is migrated; afterwards every block is
+  what the guest wrote, the destination holds the lock and the source none.
+- Bad input: a missing image, a raw image given as qcow2.
+"""
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+import time
+import unittest
+
+import paths
+from test_debian_linux import debian_guest
+from test_migration import Vmm, free_port, wait_listening, wait_migration
+
+BLOCK = 4096
+
+
+def linux_argv(image, initrd, disk, command, extra=()):
+    return ["-M", "virt", "-m", "512M", "-nographic", "-kernel", image, "-initrd", initrd,
+            "-append", f'console=ttyS0 ferry_cmd="{command}"',
+            "-drive", f"file={disk},format=raw,if=none,id=d0",
+            "-device", "virtio-blk-device,drive=d0"] + list(extra)
+
+
+def make_disk(path, size=8 << 20):
+    with open(path, "wb") as f:
+        f.write(os.urandom(size))
+
+
+def block_pattern(n):
+    """What the guest writes into block n: `yes N | head -c 4096`."""
+    line = f"{n}\n".encode()
+    return (line * (BLOCK // len(line) + 1))[:BLOCK]
+
+
+class Disk(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ferry-disk-")
+        self.vmms = []
+        self.image, self.initrd = debian_guest()
+
+    def tearDown(self):
+        for v in self.vmms:
+            v.kill()
+
+    def run_guest(self, vmm, disk, command, timeout=300):
+        r = subprocess.run([vmm] + linux_argv(self.image, self.initrd, disk, command),
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        out = r.stdout.decode(errors="replace").replace("\r", "")
+        self.assertEqual(r.returncode, 0, f"{vmm}: {r.stderr[-600:]!r} {out[-800:]}")
+        self.assertIn("ferry-initramfs: exit 0", out)
+        return out
+
+    def test_guest_reads_and_writes_the_image_as_on_qemu(self):
+        command = ("cat /sys/block/vda/size; md5sum /dev/vda; "
+                   "yes 7 | head -c 4096 | dd of=/dev/vda bs=4096 seek=7 conv=fsync 2>/dev/null; "
+                   "dd if=/dev/vda bs=4096 skip=7 count=1 2>/dev/null | md5sum")
+        outputs = {}
+        for vmm in (paths.FERRY, paths.qemu()):
+            disk = os.path.join(self.tmp, os.path.basename(vmm) + ".img")
+            make_disk(disk)
+            with open(disk, "rb") as f:
+                original = f.read()
+            want_md5 = hashlib.md5(original).hexdigest()
+            out = self.run_guest(vmm, disk, command)
+            self.assertRegex(out, r"(?m)^16384$")  # sectors
+            self.assertIn(f"{want_md5}  /dev/vda", out)
+            self.assertIn(hashlib.md5(block_pattern(7)).hexdigest() + "  -", out)
+            with open(disk, "rb") as f:
+                after = f.read()
+            self.assertEqual(after[7 * BLOCK:8 * BLOCK], block_pattern(7))
+            self.assertEqual(after[:7 * BLOCK], original[:7 * BLOCK])
+            self.assertEqual(after[8 * BLOCK:], original[8 * BLOCK:])
+            outputs[vmm] = re.findall(r"(?m)^[0-9a-f]{32}  -$", out)
+        self.assertEqual(outputs[paths.FERRY], outputs[paths.qemu()])
+
+    def start_holder(self, vmm, disk):
+        """A VMM that holds `disk` open (paused at start, -S)."""
+        argv = [vmm, "-M", "virt", "-m", "128M", "-nographic", "-S", "-bios", "none",
+                "-kernel", paths.guest("hello"), "-drive", f"file={disk},format=raw,if=none,id=d0",
+                "-device", "virtio-blk-device,drive=d0"]
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        if p.poll() is not None:
+            self.fail(f"{vmm} did not start: {p.stderr.read()!r}")
+        return p
+
+    def test_image_locks_as_qemu(self):
+        disk = os.path.join(self.tmp, "locked.img")
+        make_disk(disk, 1 << 20)
+        for first, second in ((paths.FERRY, paths.FERRY), (paths.qemu(), paths.FERRY),
+                              (paths.FERRY, paths.qemu())):
+            holder = self.start_holder(first, disk)
+            try:
+                r = subprocess.run([second, "-M", "virt", "-m", "128M", "-nographic", "-bios",
+                                    "none", "-kernel", paths.guest("hello"), "-drive",
+                                    f"file={disk},format=raw,if=none,id=d0", "-device",
+                                    "virtio-blk-device,drive=d0"],
+                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+                self.assertNotEqual(r.returncode, 0, f"{second} started beside {first}")
+                self.assertIn("Failed to get", r.stderr.decode(), r.stderr)
+                self.assertIn(disk, r.stderr.decode())
+            finally:
+                holder.kill()
+                holder.communicate()
+        # Released when the holder ends: ferry runs the guest now.
+        r = subprocess.run([paths.FERRY, "-M", "virt", "-m", "128M", "-nographic", "-bios", "none",
+                            "-kernel", paths.guest("hello"), "-drive", f"file={disk},format=raw"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_bad_images_are_refused_by_name(self):
+        raw = os.path.join(self.tmp, "plain.img")
+        make_disk(raw, 1 << 20)
+        cases = [
+            (f"file={self.tmp}/missing.img,format=raw", "Could not open"),
+            (f"file={raw},format=qcow2", "Image is not in qcow2 format"),
+        ]
+        for drive, message in cases:
+            r = subprocess.run([paths.FERRY, "-M", "virt", "-nographic", "-bios", "none",
+                                "-kernel", paths.guest("hello"), "-drive", drive],
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 1, drive)
+            self.assertIn(message, r.stderr.decode(), drive)
+        with open(raw, "rb") as f:
+            self.assertEqual(len(f.read()), 1 << 20)
+
+    def test_shared_storage_migration_during_disk_io(self):
+        disk = os.path.join(self.tmp, "shared.img")
+        make_disk(disk, 8 << 20)
+        blocks = 400
+        # Write block n, read it back and check it, for n = 1..blocks; then sum all.
+        command = (f"n=1; while [ $n -le {blocks} ]; do yes $n | head -c 4096 > /tmp/b; "
+                   f"dd if=/tmp/b of=/dev/vda bs=4096 seek=$n conv=fsync 2>/dev/null; "
+                   f"dd if=/dev/vda bs=4096 skip=$n count=1 2>/dev/null | cmp -s - /tmp/b "
+                   f"|| echo MISMATCH $n; [ $n -eq 40 ] && echo HALFWAY; n=$((n+1)); done; "
+                   f"dd if=/dev/vda bs=4096 skip=1 count={blocks} 2>/dev/null | md5sum")
+        args = linux_argv(self.image, self.initrd, disk, command)
+        uri = f"tcp:127.0.0.1:{free_port()}"
+        dst = Vmm(self.tmp, "dst", args, incoming=uri)
+        self.vmms.append(dst)
+        wait_listening(uri, dst)
+        src = Vmm(self.tmp, "src", args)
+        self.vmms.append(src)
+        src.expect(rb"HALFWAY", timeout=300)
+        src.qmp.command("migrate", uri=uri)
+        info = wait_migration(src, 120)
+        self.assertEqual(info["status"], "completed", info)
+        self.assertEqual(src.run_state(), "postmigrate")
+        # The destination holds the image now: another writer is refused.
+        r = subprocess.run([paths.FERRY, "-M", "virt", "-nographic", "-bios", "none", "-kernel",
+                            paths.guest("hello"), "-drive", f"file={disk},format=raw"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Failed to get", r.stderr.decode())
+        self.assertNotIn(b"ferry-initramfs: exit", src.output(), "the work ended before the migration")
+        self.assertEqual(src.quit(), 0)
+        self.assertEqual(dst.wait(timeout=300), 0, dst.stderr_text()[-800:])
+        out = (src.output() + dst.output()).decode(errors="replace").replace("\r", "")
+        self.assertIsNone(re.search(r"(?m)^MISMATCH \d+", out), out[-2000:])
+        self.assertIn("ferry-initramfs: exit 0", out)
+        want = hashlib.md5(b"".join(block_pattern(n) for n in range(1, blocks + 1))).hexdigest()
+        self.assertIn(f"{want}  -", out)
+        with open(disk, "rb") as f:
+            data = f.read()
+        for n in range(1, blocks + 1):
+            self.assertEqual(data[n * BLOCK:(n + 1) * BLOCK], block_pattern(n), f"block {n}")
+
+
+if __name__ == "__main__":
+    unittest.main()
