@@ -386,7 +386,8 @@ void Qcow2Image::write_cluster_part(uint64_t guest_cluster, uint64_t in_cluster,
   const uint64_t entry = l2_entry(guest_cluster);
   const uint64_t host = entry & kOffsetMask;
   const bool compressed = entry & kFlagCompressed;
-  const bool zero = header_.version >= 3 && (entry & kFlagZero);
+  // Bit 0 is part of the offset in a compressed entry, the zero flag only in a standard one.
+  const bool zero = !compressed && header_.version >= 3 && (entry & kFlagZero);
   if (!compressed && host != 0) {
     check_host_cluster(host, "data cluster");
     // Without snapshots every cluster is ours alone; check when the flag is missing.
