@@ -192,6 +192,8 @@ TEST(Qcow2Image, GrowsRefcountTableWithSmallClusters) {
     std::memcpy(&reference[1 << 20], data.data(), data.size());
     scatter_writes(*img, reference, rng, 100, 5000);
   }
+  const auto header = read_file(f);
+  EXPECT_GT(qcow2::get_be32(&header[56]), 1u) << "the refcount table did not grow";
   expect_qemu_sees(f, reference, dir);
   auto img = Qcow2Image::open(f, true);
   expect_reads(*img, reference);
