@@ -54,6 +54,15 @@ class BlockImage {
   // destination at the hand-over: the source may have written since).
   virtual void drop_caches() = 0;
 
+  // Shared storage at a migration's hand-over. deactivate(): everything is on
+  // disk (flushed, reservations given back) and from then on the image writes
+  // nothing to its file, not even at close, until activate(), which first
+  // drops what was cached (another process may have written since). An image
+  // opened inactive (a migration destination) starts deactivated.
+  virtual void deactivate() = 0;
+  virtual void activate() = 0;
+  virtual bool active() const = 0;
+
   // The ranges that hold data of this image itself (not of its backing file),
   // in order: what a block migration must send. Raw: the whole disk.
   virtual std::vector<BlockExtent> allocated_extents() = 0;

@@ -13,7 +13,7 @@ namespace ferry {
 
 std::string probe_image_format(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw BlockError(path + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) throw BlockError("Could not open '" + path + "': " + std::strerror(errno));
   uint8_t magic[4] = {};
   ssize_t n;
   do {

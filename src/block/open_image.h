@@ -12,6 +12,7 @@
 namespace ferry {
 
 // Throws BlockError naming the drive's file and the problem.
-std::unique_ptr<BlockImage> open_image(const DriveConfig& drive);
+// `inactive`: for a migration destination (BlockImage::deactivate).
+std::unique_ptr<BlockImage> open_image(const DriveConfig& drive, bool inactive = false);
 
 }  // namespace ferry

@@ -62,7 +62,7 @@ class Qcow2Backing : public BackingFile {
 
 std::unique_ptr<BackingFile> open_raw(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw BlockError(path + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) throw BlockError("Could not open '" + path + "': " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;

@@ -44,14 +44,37 @@ bool has_offset(uint64_t entry) { return (entry & kOffsetMask) != 0; }
 Qcow2Image::Qcow2Image(std::string path, int fd, bool read_only)
     : path_(std::move(path)), fd_(fd), read_only_(read_only) {}
 
-std::unique_ptr<Qcow2Image> Qcow2Image::open(const std::string& path, bool read_only) {
-  return open_in_chain(path, read_only, 0);
+std::unique_ptr<Qcow2Image> Qcow2Image::open(const std::string& path, bool read_only,
+                                             bool inactive) {
+  if (!inactive) return open_in_chain(path, read_only, 0);
+  const int fd = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+  if (fd < 0) throw BlockError("Could not open '" + path + "': " + std::strerror(errno));
+  std::unique_ptr<Qcow2Image> image(new Qcow2Image(path, fd, read_only));
+  image->active_ = false;  // before load_metadata: it must not write the header
+  image->load_metadata();
+  image->open_backing(0);
+  return image;
+}
+
+void Qcow2Image::deactivate() {
+  if (!active_) return;
+  if (!read_only_) {
+    flush();
+    release_reservation();
+    sync();
+  }
+  active_ = false;
+}
+
+void Qcow2Image::activate() {
+  active_ = true;
+  load_metadata();  // what the other process wrote; clears autoclear bits if needed
 }
 
 std::unique_ptr<Qcow2Image> Qcow2Image::open_in_chain(const std::string& path, bool read_only,
                                                       int depth) {
   const int fd = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-  if (fd < 0) throw BlockError(path + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) throw BlockError("Could not open '" + path + "': " + std::strerror(errno));
   std::unique_ptr<Qcow2Image> image(new Qcow2Image(path, fd, read_only));
   image->load_metadata();
   image->open_backing(depth);
@@ -60,7 +83,7 @@ std::unique_ptr<Qcow2Image> Qcow2Image::open_in_chain(const std::string& path, b
 
 Qcow2Image::~Qcow2Image() {
   if (fd_ < 0) return;
-  if (!read_only_) {
+  if (!read_only_ && active_) {
     try {
       flush();
       release_reservation();
@@ -76,6 +99,7 @@ void Qcow2Image::fail(const std::string& what) const { throw BlockError(path_ + 
 
 void Qcow2Image::check_writable() const {
   if (read_only_) fail("image is open read-only");
+  if (!active_) fail("image is not this VM's to write (migration hand-over)");
 }
 
 void Qcow2Image::check_range(uint64_t offset, uint64_t len) const {
@@ -196,7 +220,7 @@ void Qcow2Image::load_metadata() {
 
   // Autoclear bits name extensions ferry doesn't keep up to date (bitmaps):
   // a writer that doesn't know them must clear them.
-  if (!read_only_ && header_.autoclear_features != 0 && header_.version >= 3) {
+  if (!read_only_ && active_ && header_.autoclear_features != 0 && header_.version >= 3) {
     uint8_t zero[8] = {};
     pwrite_all(kOffAutoclear, zero, sizeof zero);
     sync();
@@ -482,7 +506,7 @@ void Qcow2Image::discard(uint64_t offset, uint64_t len) {
 }
 
 void Qcow2Image::flush() {
-  if (read_only_) return;
+  if (read_only_ || !active_) return;
   sync();
   if (!pending_frees_.empty()) {
     apply_pending_frees();

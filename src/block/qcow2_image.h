@@ -30,7 +30,8 @@ class Qcow2Image : public BlockImage {
  public:
   // Opens the image and its backing chain (read-only), checking the header and
   // the L1 and refcount tables. Throws BlockError naming the file and problem.
-  static std::unique_ptr<Qcow2Image> open(const std::string& path, bool read_only);
+  static std::unique_ptr<Qcow2Image> open(const std::string& path, bool read_only,
+                                          bool inactive = false);
   // The same for an image `depth` levels down a backing chain (read-only).
   static std::unique_ptr<Qcow2Image> open_in_chain(const std::string& path, bool read_only,
                                                    int depth);
@@ -53,6 +54,9 @@ class Qcow2Image : public BlockImage {
   void flush() override;
   void drop_caches() override;
   std::vector<BlockExtent> allocated_extents() override;
+  void deactivate() override;
+  void activate() override;
+  bool active() const override { return active_; }
 
  private:
   struct L2Table {
@@ -116,6 +120,7 @@ class Qcow2Image : public BlockImage {
   std::string path_;
   int fd_ = -1;
   bool read_only_ = true;
+  bool active_ = true;  // false: writes nothing to the file (see BlockImage::deactivate)
   uint64_t file_size_ = 0;
 
   qcow2::Header header_;

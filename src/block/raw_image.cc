@@ -16,7 +16,8 @@ std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
-std::unique_ptr<RawImage> RawImage::open(const std::string& path, bool read_only) {
+std::unique_ptr<RawImage> RawImage::open(const std::string& path, bool read_only,
+                                         bool inactive) {
   const int fd = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
   if (fd < 0)
     throw BlockError("Could not open '" + path + "': " + errno_text());
@@ -34,10 +35,17 @@ std::unique_ptr<RawImage> RawImage::open(const std::string& path, bool read_only
     ::close(fd);
     throw BlockError("'" + path + "' is not a regular file or a block device");
   }
-  return std::unique_ptr<RawImage>(new RawImage(path, fd, size, read_only));
+  std::unique_ptr<RawImage> image(new RawImage(path, fd, size, read_only));
+  image->active_ = !inactive;
+  return image;
 }
 
 RawImage::~RawImage() { ::close(fd_); }
+
+void RawImage::deactivate() {
+  flush();
+  active_ = false;
+}
 
 void RawImage::check_range(uint64_t offset, uint64_t len, const char* what) const {
   if (offset > size_ || len > size_ - offset)
@@ -62,6 +70,7 @@ void RawImage::read(uint64_t offset, void* buf, size_t len) {
 void RawImage::write(uint64_t offset, const void* buf, size_t len) {
   check_range(offset, len, "write");
   if (read_only_) throw BlockError("'" + path_ + "' is read-only");
+  if (!active_) throw BlockError("'" + path_ + "' is not this VM's to write (migration hand-over)");
   const auto* p = static_cast<const uint8_t*>(buf);
   while (len) {
     const ssize_t n = pwrite(fd_, p, len, static_cast<off_t>(offset));
@@ -74,6 +83,7 @@ void RawImage::write(uint64_t offset, const void* buf, size_t len) {
 void RawImage::write_zeroes(uint64_t offset, uint64_t len) {
   check_range(offset, len, "write-zeroes");
   if (read_only_) throw BlockError("'" + path_ + "' is read-only");
+  if (!active_) throw BlockError("'" + path_ + "' is not this VM's to write (migration hand-over)");
   if (fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
                 static_cast<off_t>(len)) == 0)
     return;
@@ -90,12 +100,13 @@ void RawImage::discard(uint64_t offset, uint64_t len) {
   // system can punch holes; otherwise the data stays (allowed by virtio).
   check_range(offset, len, "discard");
   if (read_only_) throw BlockError("'" + path_ + "' is read-only");
+  if (!active_) throw BlockError("'" + path_ + "' is not this VM's to write (migration hand-over)");
   fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
             static_cast<off_t>(len));
 }
 
 void RawImage::flush() {
-  if (read_only_) return;
+  if (read_only_ || !active_) return;
   if (fdatasync(fd_) != 0) throw BlockError("flush of '" + path_ + "' failed: " + errno_text());
 }
 

@@ -11,7 +11,8 @@ namespace ferry {
 class RawImage : public BlockImage {
  public:
   // Opens `path` (read-write unless `read_only`); throws BlockError.
-  static std::unique_ptr<RawImage> open(const std::string& path, bool read_only);
+  static std::unique_ptr<RawImage> open(const std::string& path, bool read_only,
+                                        bool inactive = false);
   ~RawImage() override;
 
   std::string_view format() const override { return "raw"; }
@@ -27,6 +28,9 @@ class RawImage : public BlockImage {
   void flush() override;
   void drop_caches() override {}  // nothing is cached: every read goes to the file
   std::vector<BlockExtent> allocated_extents() override;
+  void deactivate() override;
+  void activate() override { active_ = true; }
+  bool active() const override { return active_; }
 
  private:
   RawImage(std::string path, int fd, uint64_t size, bool read_only)
@@ -37,6 +41,7 @@ class RawImage : public BlockImage {
   int fd_;
   uint64_t size_;
   bool read_only_;
+  bool active_ = true;
 };
 
 }  // namespace ferry

@@ -60,7 +60,7 @@ VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
     if (disk < config.disks.size()) {
       std::unique_ptr<BlockImage> image;
       try {
-        image = open_image(config.disks[disk]);
+        image = open_image(config.disks[disk], config.incoming);
       } catch (const BlockError& e) {
         throw LoadError(e.what());
       }

@@ -25,10 +25,10 @@ from test_migration import Vmm, free_port, wait_listening, wait_migration
 BLOCK = 4096
 
 
-def linux_argv(image, initrd, disk, command, extra=()):
+def linux_argv(image, initrd, disk, command, extra=(), fmt="raw"):
     return ["-M", "virt", "-m", "512M", "-nographic", "-kernel", image, "-initrd", initrd,
             "-append", f'console=ttyS0 ferry_cmd="{command}"',
-            "-drive", f"file={disk},format=raw,if=none,id=d0",
+            "-drive", f"file={disk},format={fmt},if=none,id=d0",
             "-device", "virtio-blk-device,drive=d0"] + list(extra)
 
 
@@ -136,9 +136,46 @@ class Disk(unittest.TestCase):
         with open(raw, "rb") as f:
             self.assertEqual(len(f.read()), 1 << 20)
 
+    def test_qcow2_with_a_backing_file(self):
+        # An image made by qemu-img over a raw base: the guest reads the base
+        # through it and writes a block; qemu-img finds it clean and the same bytes.
+        base = os.path.join(self.tmp, "base.raw")
+        make_disk(base)
+        with open(base, "rb") as f:
+            original = f.read()
+        top = os.path.join(self.tmp, "top.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", top],
+                       check=True)
+        command = ("md5sum /dev/vda; yes 7 | head -c 4096 | "
+                   "dd of=/dev/vda bs=4096 seek=7 conv=fsync 2>/dev/null")
+        r = subprocess.run([paths.FERRY] + linux_argv(self.image, self.initrd, top, command,
+                                                       fmt="qcow2"),
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-600:])
+        self.assertIn(f"{hashlib.md5(original).hexdigest()}  /dev/vda", r.stdout.decode())
+        check = subprocess.run(["qemu-img", "check", top], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        out = os.path.join(self.tmp, "converted.raw")
+        subprocess.run(["qemu-img", "convert", "-O", "raw", top, out], check=True)
+        with open(out, "rb") as f:
+            converted = f.read()
+        self.assertEqual(converted, original[:7 * BLOCK] + block_pattern(7) + original[8 * BLOCK:])
+        with open(base, "rb") as f:
+            self.assertEqual(f.read(), original, "the backing file was written")
+
     def test_shared_storage_migration_during_disk_io(self):
         disk = os.path.join(self.tmp, "shared.img")
         make_disk(disk, 8 << 20)
+        self.shared_storage_migration(disk, "raw")
+
+    def test_shared_storage_migration_of_a_qcow2_disk(self):
+        disk = os.path.join(self.tmp, "shared.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "8M"], check=True)
+        self.shared_storage_migration(disk, "qcow2")
+        check = subprocess.run(["qemu-img", "check", disk], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+    def shared_storage_migration(self, disk, fmt):
         blocks = 400
         # Write block n, read it back and check it, for n = 1..blocks; then sum all.
         command = (f"n=1; while [ $n -le {blocks} ]; do yes $n | head -c 4096 > /tmp/b; "
@@ -146,7 +183,7 @@ class Disk(unittest.TestCase):
                    f"dd if=/dev/vda bs=4096 skip=$n count=1 2>/dev/null | cmp -s - /tmp/b "
                    f"|| echo MISMATCH $n; [ $n -eq 40 ] && echo HALFWAY; n=$((n+1)); done; "
                    f"dd if=/dev/vda bs=4096 skip=1 count={blocks} 2>/dev/null | md5sum")
-        args = linux_argv(self.image, self.initrd, disk, command)
+        args = linux_argv(self.image, self.initrd, disk, command, fmt=fmt)
         uri = f"tcp:127.0.0.1:{free_port()}"
         dst = Vmm(self.tmp, "dst", args, incoming=uri)
         self.vmms.append(dst)
@@ -160,7 +197,7 @@ class Disk(unittest.TestCase):
         self.assertEqual(src.run_state(), "postmigrate")
         # The destination holds the image now: another writer is refused.
         r = subprocess.run([paths.FERRY, "-M", "virt", "-nographic", "-bios", "none", "-kernel",
-                            paths.guest("hello"), "-drive", f"file={disk},format=raw"],
+                            paths.guest("hello"), "-drive", f"file={disk},format={fmt}"],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("Failed to get", r.stderr.decode())
@@ -172,6 +209,10 @@ class Disk(unittest.TestCase):
         self.assertIn("ferry-initramfs: exit 0", out)
         want = hashlib.md5(b"".join(block_pattern(n) for n in range(1, blocks + 1))).hexdigest()
         self.assertIn(f"{want}  -", out)
+        if fmt == "qcow2":
+            raw = disk + ".raw"
+            subprocess.run(["qemu-img", "convert", "-O", "raw", disk, raw], check=True)
+            disk = raw
         with open(disk, "rb") as f:
             data = f.read()
         for n in range(1, blocks + 1):

@@ -81,12 +81,7 @@ VirtioBlk::~VirtioBlk() {
   }
   wake_.notify_all();
   thread_.join();
-  if (lock_.held() && !image_->read_only()) {
-    try {
-      image_->flush();
-    } catch (const BlockError&) {
-    }
-  }
+  // The image's own close flushes it, if it is still this VM's.
 }
 
 void VirtioBlk::lock_image() {
@@ -139,7 +134,7 @@ void VirtioBlk::vm_state_changed(bool running) {
   }
   idle_.wait(lock, [this] { return !busy_; });
   lock.unlock();
-  if (lock_.held() && !image_->read_only()) {
+  if (image_->active()) {
     try {
       image_->flush();
     } catch (const BlockError&) {
@@ -150,18 +145,18 @@ void VirtioBlk::vm_state_changed(bool running) {
 }
 
 void VirtioBlk::release_storage() {
-  if (!image_->read_only()) image_->flush();
+  image_->deactivate();  // flushed; nothing more is written from here
   lock_.release();
 }
 
 void VirtioBlk::reclaim_storage() {
   if (!lock_.held()) lock_image();
-  image_->drop_caches();
+  if (!image_->active()) image_->activate();
 }
 
 void VirtioBlk::take_storage() {
   lock_image();
-  image_->drop_caches();
+  image_->activate();
 }
 
 void VirtioBlk::visit_device_state(StateVisitor& v) {
