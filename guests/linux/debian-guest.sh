@@ -18,6 +18,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 out=$1
 mkdir -p "$out"
+# Test modules run in parallel and may put the guest together at the same time.
+exec 9>"$out/.lock"
+flock 9
 
 fetched=$("$here/fetch-debian.sh" linux-image-riscv64 busybox-static)
 kernel_root= busybox_root=

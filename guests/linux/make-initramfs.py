@@ -216,7 +216,7 @@ def main():
     p.add_argument("-o", "--output", required=True, help="the gzip-compressed cpio archive")
     args = p.parse_args()
     archive, version, order = build(args.busybox, args.kernel_root, args.module)
-    tmp = args.output + ".tmp"
+    tmp = f"{args.output}.{os.getpid()}.tmp"  # unique: other writers may run at once
     with open(tmp, "wb") as f:
         f.write(gzip.compress(archive, compresslevel=9, mtime=0))
     os.replace(tmp, args.output)

@@ -38,6 +38,8 @@ class BlockImage {
   virtual const std::string& path() const = 0;
   virtual uint64_t size() const = 0;  // virtual size in bytes
   virtual bool read_only() const = 0;
+  // True when unallocated parts read from a backing file.
+  virtual bool has_backing() const { return false; }
 
   // Reads beyond what was ever written read as zeros (or from the backing
   // file). Ranges must lie inside size().

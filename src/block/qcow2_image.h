@@ -57,6 +57,7 @@ class Qcow2Image : public BlockImage {
   void deactivate() override;
   void activate() override;
   bool active() const override { return active_; }
+  bool has_backing() const override { return backing_ != nullptr; }
 
  private:
   struct L2Table {

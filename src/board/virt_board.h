@@ -68,6 +68,11 @@ class VirtBoard {
             StateRegistry& registry);
 
   GuestRam& ram() { return ram_; }
+  std::vector<VirtioBlk*> disks() {
+    std::vector<VirtioBlk*> out;
+    for (auto& d : disks_) out.push_back(d.get());
+    return out;
+  }
   AddressSpace& bus() { return bus_; }
   Hart& hart(unsigned i = 0) { return *harts_[i]; }
   unsigned hart_count() const { return static_cast<unsigned>(harts_.size()); }

@@ -45,7 +45,8 @@ void MigrationManager::emit_pass(uint32_t pass) {
   if (events_) events_->emit_event("MIGRATION_PASS", {{"pass", pass}});
 }
 
-bool MigrationManager::start(const std::string& uri, const FdResolver& fds, std::string* error) {
+bool MigrationManager::start(const std::string& uri, const FdResolver& fds, std::string* error,
+                             BlockMigrationMode blocks) {
   const MigrationStatus s = status_.load();
   if (s == MigrationStatus::kSetup || s == MigrationStatus::kActive ||
       s == MigrationStatus::kCancelling) {
@@ -68,6 +69,7 @@ bool MigrationManager::start(const std::string& uri, const FdResolver& fds, std:
     opened = open_outgoing(*parsed, fds, error);
     if (!opened) return false;
   }
+  vm_.set_block_migration_mode(blocks);
   source_.reset();  // the previous, finished migration
   source_ = std::make_unique<Source>(*this, *parsed, fds, std::move(opened));
   emit_status(MigrationStatus::kSetup);

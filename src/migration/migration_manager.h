@@ -14,6 +14,8 @@
 // query() may be called at any time.
 #pragma once
 
+#include "migration/block_migration.h"
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -76,7 +78,9 @@ class MigrationManager {
   // --- source (QMP migrate / HMP migrate) ---
   // Validates and starts; false with *error (nothing started) when a
   // migration is active, the URI is bad, or the VM can't be migrated.
-  bool start(const std::string& uri, const FdResolver& fds, std::string* error);
+  // `blocks`: how the disks travel (shared storage, or copied: migrate -b / -i).
+  bool start(const std::string& uri, const FdResolver& fds, std::string* error,
+             BlockMigrationMode blocks = BlockMigrationMode::kShared);
   // QMP migrate_cancel: no-op when nothing is active.
   void cancel();
   MigrationStatus status() const { return status_.load(); }

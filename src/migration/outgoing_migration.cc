@@ -107,7 +107,10 @@ class MigrationManager::Source::Run {
     f.last_pass_seconds = last_pass_seconds_;
     f.transferred = out_.bytes_written();
     nlohmann::json live = nlohmann::json::object();
-    for (const Section& l : live_) live[std::string(l.entry->name)] = l.entry->live->query_stats(f);
+    for (const Section& l : live_) {
+      nlohmann::json stats = l.entry->live->query_stats(f);
+      if (!stats.is_null()) live[std::string(l.entry->name)] = std::move(stats);  // null: idle
+    }
     s_.update([&](OutgoingStats& st) {
       st.live = std::move(live);
       if (more) more(st);

@@ -130,9 +130,6 @@ void register_qmp(CommandRegistry& registry, MigrationManager* m,
        {"*detach", ArgType::kBool},
        {"*resume", ArgType::kBool}},
       [m](const QmpJson& args, CommandContext& ctx) -> CommandResult {
-        if (arg_bool(args, "blk") || arg_bool(args, "inc")) {
-          return generic_error("block migration is not supported yet");
-        }
         if (arg_bool(args, "resume")) {
           return generic_error("Cannot resume if there is no paused migration");
         }
@@ -140,7 +137,11 @@ void register_qmp(CommandRegistry& registry, MigrationManager* m,
         std::shared_ptr<FdHandOver> held;
         FdResolver fds = make_fd_resolver(ctx, uri, &held);
         std::string error;
-        if (!m->start(uri, fds, &error)) {
+        // QEMU's spelling: blk copies the disks, inc only what the top image holds.
+        const BlockMigrationMode blocks = arg_bool(args, "inc")   ? BlockMigrationMode::kIncremental
+                                          : arg_bool(args, "blk") ? BlockMigrationMode::kFull
+                                                                  : BlockMigrationMode::kShared;
+        if (!m->start(uri, fds, &error, blocks)) {
           give_back(ctx, held);
           return generic_error(error.empty() ? "migration failed to start" : error);
         }

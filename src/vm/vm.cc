@@ -56,6 +56,10 @@ Vm::Vm(const VmConfig& config, SerialBackend* serial, EventSink* events)
                                         static_cast<PowerControl&>(*this), registry_)),
       ram_migration_(std::make_unique<RamMigration>(board_->ram(), *this)) {
   registry_.add_live(*ram_migration_);
+  if (!board_->disks().empty()) {
+    block_migration_ = std::make_unique<BlockMigration>(board_->disks());
+    registry_.add_live(*block_migration_);
+  }
   board_->bus().set_device_lock(&device_mutex_);
   for (unsigned i = 0; i < board_->hart_count(); ++i)
     board_->hart(i).set_wakeup([this] { wake_harts(); });

@@ -30,6 +30,7 @@
 #include "board/virt_board.h"
 #include "devices/power_control.h"
 #include "memory/dirty_log_sync.h"
+#include "migration/block_migration.h"
 #include "migration/ram_migration.h"
 #include "migration/state_registry.h"
 #include "vm/vm_config.h"
@@ -97,6 +98,10 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   // operator to `cont` (the hand-over did not complete; see docs/migration.md).
   void finish_incoming_migration(bool start);
   // auto-converge: the vCPU sleeps `percent` of its time (0 = off).
+  // How the next migration moves the disks (shared storage, or copied).
+  void set_block_migration_mode(BlockMigrationMode mode) {
+    if (block_migration_) block_migration_->set_mode(mode);
+  }
   void set_throttle_percent(uint32_t percent) { throttle_percent_.store(percent); }
   uint32_t throttle_percent() const { return throttle_percent_.load(); }
 
@@ -130,6 +135,7 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   StateRegistry registry_;
   std::unique_ptr<VirtBoard> board_;
   std::unique_ptr<RamMigration> ram_migration_;
+  std::unique_ptr<BlockMigration> block_migration_;  // with disks only
   std::atomic<bool> migration_holds_run_state_{false};
   std::function<void(int)> exit_handler_;
 

@@ -175,7 +175,133 @@ class Disk(unittest.TestCase):
         check = subprocess.run(["qemu-img", "check", disk], capture_output=True, text=True)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
-    def shared_storage_migration(self, disk, fmt):
+    def test_block_migration_of_a_raw_disk(self):
+        # migrate -b: the destination's own image (zeros, the same size) ends
+        # with the source's contents plus everything the guest wrote.
+        src_disk = os.path.join(self.tmp, "src.img")
+        make_disk(src_disk, 8 << 20)
+        with open(src_disk, "rb") as f:
+            original = f.read()
+        dst_disk = os.path.join(self.tmp, "dst.img")
+        with open(dst_disk, "wb") as f:
+            f.truncate(8 << 20)
+        info = self.shared_storage_migration(src_disk, "raw", dst_disk=dst_disk, blk=True)
+        self.assertGreaterEqual(info["disk"]["total"], 8 << 20, info)
+        self.assertEqual(info["disk"]["remaining"], 0, info)
+        with open(dst_disk, "rb") as f:
+            data = f.read()
+        self.assertEqual(data[401 * BLOCK:], original[401 * BLOCK:])
+        self.assertEqual(data[:BLOCK], original[:BLOCK])
+
+    def test_incremental_block_migration_of_a_qcow2_disk(self):
+        # migrate -i: both sides have the backing file; only the top image travels.
+        base = os.path.join(self.tmp, "base.raw")
+        make_disk(base, 8 << 20)
+        with open(base, "rb") as f:
+            original = f.read()
+        disks = []
+        for name in ("src.qcow2", "dst.qcow2"):
+            path = os.path.join(self.tmp, name)
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw",
+                            path], check=True)
+            disks.append(path)
+        info = self.shared_storage_migration(disks[0], "qcow2", dst_disk=disks[1], inc=True)
+        self.assertLess(info["disk"]["total"], 8 << 20, "the backing file was sent too")
+        for path in disks:
+            check = subprocess.run(["qemu-img", "check", path], capture_output=True, text=True)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        out = os.path.join(self.tmp, "dst.raw")
+        subprocess.run(["qemu-img", "convert", "-O", "raw", disks[1], out], check=True)
+        with open(out, "rb") as f:
+            data = f.read()
+        self.assertEqual(data[401 * BLOCK:], original[401 * BLOCK:])
+        self.assertEqual(data[:BLOCK], original[:BLOCK])
+
+    def test_cancelled_block_migration_leaves_the_source_as_it_was(self):
+        src_disk = os.path.join(self.tmp, "src.img")
+        make_disk(src_disk, 8 << 20)
+        with open(src_disk, "rb") as f:
+            before = hashlib.md5(f.read()).hexdigest()
+        dst_disk = os.path.join(self.tmp, "dst.img")
+        with open(dst_disk, "wb") as f:
+            f.truncate(8 << 20)
+        command = "echo IDLE; sleep 600"
+        uri = f"tcp:127.0.0.1:{free_port()}"
+        dst = Vmm(self.tmp, "dst", linux_argv(self.image, self.initrd, dst_disk, command),
+                  incoming=uri)
+        self.vmms.append(dst)
+        wait_listening(uri, dst)
+        src = Vmm(self.tmp, "src", linux_argv(self.image, self.initrd, src_disk, command))
+        self.vmms.append(src)
+        src.expect(rb"IDLE", timeout=300)
+        src.qmp.command("migrate-set-parameters", **{"max-bandwidth": 2 << 20})
+        src.qmp.command("migrate", uri=uri, blk=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            info = src.qmp.command("query-migrate")
+            if info.get("disk", {}).get("transferred", 0) > 0:
+                break
+            time.sleep(0.1)
+        self.assertGreater(info.get("disk", {}).get("transferred", 0), 0, info)
+        src.qmp.command("migrate_cancel")
+        info = wait_migration(src, 60)
+        self.assertEqual(info["status"], "cancelled", info)
+        self.assertEqual(src.run_state(), "running")
+        self.assertNotEqual(dst.wait(timeout=60), 0)
+        self.assertIn(f"'{dst_disk}' holds an incomplete copy", dst.stderr_text())
+        self.assertEqual(src.quit(), 0)
+        with open(src_disk, "rb") as f:
+            self.assertEqual(hashlib.md5(f.read()).hexdigest(), before)
+
+    def test_two_disks_one_shared_one_copied(self):
+        # migrate -b copies the writable disk; the read-only one stays shared
+        # (both sides open the same file), as QEMU does.
+        shared = os.path.join(self.tmp, "shared-ro.img")
+        make_disk(shared, 4 << 20)
+        copied = {side: os.path.join(self.tmp, f"{side}-rw.img") for side in ("src", "dst")}
+        make_disk(copied["src"], 8 << 20)
+        with open(copied["dst"], "wb") as f:
+            f.truncate(8 << 20)
+        with open(shared, "rb") as f:
+            shared_data = f.read()
+        with open(copied["src"], "rb") as f:
+            copied_data = f.read()
+        command = ("for d in /sys/block/vd*; do echo DISK $(cat $d/size) $(cat $d/ro); done; "
+                   "for d in /dev/vd*; do [ $(cat /sys/block/${d#/dev/}/ro) = 0 ] && "
+                   "yes 5 | head -c 4096 | dd of=$d bs=4096 seek=5 conv=fsync 2>/dev/null; done; "
+                   "echo HALFWAY; sleep 8; md5sum /dev/vd*")
+
+        def argv(side):
+            return ["-M", "virt", "-m", "512M", "-nographic", "-kernel", self.image,
+                    "-initrd", self.initrd, "-append", f'console=ttyS0 ferry_cmd="{command}"',
+                    "-drive", f"file={shared},format=raw,readonly=on",
+                    "-drive", f"file={copied[side]},format=raw"]
+        uri = f"tcp:127.0.0.1:{free_port()}"
+        dst = Vmm(self.tmp, "dst", argv("dst"), incoming=uri)
+        self.vmms.append(dst)
+        wait_listening(uri, dst)
+        src = Vmm(self.tmp, "src", argv("src"))
+        self.vmms.append(src)
+        src.expect(rb"HALFWAY", timeout=300)
+        src.qmp.command("migrate", uri=uri, blk=True)
+        info = wait_migration(src, 120)
+        self.assertEqual(info["status"], "completed", info)
+        self.assertEqual(info["disk"]["total"], 8 << 20, info)  # the writable disk only
+        self.assertEqual(src.quit(), 0)
+        self.assertEqual(dst.wait(timeout=300), 0, dst.stderr_text()[-800:])
+        out = (src.output() + dst.output()).decode(errors="replace")
+        self.assertIn("DISK 8192 1", out)
+        self.assertIn("DISK 16384 0", out)
+        written = copied_data[:5 * BLOCK] + block_pattern(5) + copied_data[6 * BLOCK:]
+        self.assertIn(hashlib.md5(shared_data).hexdigest(), dst.output().decode())
+        self.assertIn(hashlib.md5(written).hexdigest(), dst.output().decode())
+        with open(copied["dst"], "rb") as f:
+            self.assertEqual(f.read(), written)
+
+    def shared_storage_migration(self, disk, fmt, dst_disk=None, blk=False, inc=False):
+        """Migrates a guest that writes, reads back and checks numbered blocks
+        1..400 of its disk; with dst_disk, the destination has its own image and
+        the disk is copied (blk: all of it, inc: the top image)."""
         blocks = 400
         # Write block n, read it back and check it, for n = 1..blocks; then sum all.
         command = (f"n=1; while [ $n -le {blocks} ]; do yes $n | head -c 4096 > /tmp/b; "
@@ -185,16 +311,20 @@ class Disk(unittest.TestCase):
                    f"dd if=/dev/vda bs=4096 skip=1 count={blocks} 2>/dev/null | md5sum")
         args = linux_argv(self.image, self.initrd, disk, command, fmt=fmt)
         uri = f"tcp:127.0.0.1:{free_port()}"
-        dst = Vmm(self.tmp, "dst", args, incoming=uri)
+        dst_args = linux_argv(self.image, self.initrd, dst_disk or disk, command, fmt=fmt)
+        dst = Vmm(self.tmp, "dst", dst_args, incoming=uri)
         self.vmms.append(dst)
         wait_listening(uri, dst)
         src = Vmm(self.tmp, "src", args)
         self.vmms.append(src)
         src.expect(rb"HALFWAY", timeout=300)
-        src.qmp.command("migrate", uri=uri)
+        extra = {"blk": True} if blk else {"inc": True} if inc else {}
+        src.qmp.command("migrate", uri=uri, **extra)
         info = wait_migration(src, 120)
         self.assertEqual(info["status"], "completed", info)
         self.assertEqual(src.run_state(), "postmigrate")
+        self.assertEqual("disk" in info, bool(dst_disk), info)
+        disk = dst_disk or disk
         # The destination holds the image now: another writer is refused.
         r = subprocess.run([paths.FERRY, "-M", "virt", "-nographic", "-bios", "none", "-kernel",
                             paths.guest("hello"), "-drive", f"file={disk},format={fmt}"],
@@ -217,6 +347,7 @@ class Disk(unittest.TestCase):
             data = f.read()
         for n in range(1, blocks + 1):
             self.assertEqual(data[n * BLOCK:(n + 1) * BLOCK], block_pattern(n), f"block {n}")
+        return info
 
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ uint64_t le(const uint8_t* p, unsigned n) {
 
 VirtioBlk::VirtioBlk(AddressSpace& bus, GuestRam& ram, IrqLine* irq,
                      std::unique_ptr<BlockImage> image, const VirtioBlkConfig& config)
-    : VirtioMmio(ram, irq, 1), bus_(bus), image_(std::move(image)), config_(config) {
+    : VirtioMmio(ram, irq, 1), bus_(bus), image_(std::move(image)), config_(config),
+      dirty_chunks_((image_->size() / kChunk + 64) / 64) {
   if (!config_.incoming) lock_image();
   thread_ = std::thread([this] { io_main(); });
 }
@@ -134,6 +135,7 @@ void VirtioBlk::vm_state_changed(bool running) {
   }
   idle_.wait(lock, [this] { return !busy_; });
   lock.unlock();
+  std::lock_guard<std::mutex> image_lock(image_mutex_);
   if (image_->active()) {
     try {
       image_->flush();
@@ -145,18 +147,60 @@ void VirtioBlk::vm_state_changed(bool running) {
 }
 
 void VirtioBlk::release_storage() {
+  std::lock_guard<std::mutex> image_lock(image_mutex_);
   image_->deactivate();  // flushed; nothing more is written from here
   lock_.release();
 }
 
 void VirtioBlk::reclaim_storage() {
+  std::lock_guard<std::mutex> image_lock(image_mutex_);
   if (!lock_.held()) lock_image();
   if (!image_->active()) image_->activate();
 }
 
 void VirtioBlk::take_storage() {
+  std::lock_guard<std::mutex> image_lock(image_mutex_);
   lock_image();
   image_->activate();
+}
+
+void VirtioBlk::note_written(uint64_t offset, uint64_t len) {
+  if (!dirty_logging_.load(std::memory_order_acquire) || !len) return;
+  for (uint64_t c = offset / kChunk; c <= (offset + len - 1) / kChunk; ++c)
+    dirty_chunks_[c / 64].fetch_or(1ull << (c % 64), std::memory_order_release);
+}
+
+void VirtioBlk::set_dirty_logging(bool on) {
+  std::lock_guard<std::mutex> image_lock(image_mutex_);
+  dirty_logging_.store(on, std::memory_order_release);
+  for (auto& w : dirty_chunks_) w.store(0, std::memory_order_relaxed);
+}
+
+std::vector<uint64_t> VirtioBlk::take_dirty_chunks() {
+  std::vector<uint64_t> out(dirty_chunks_.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = dirty_chunks_[i].exchange(0);
+  return out;
+}
+
+std::vector<BlockExtent> VirtioBlk::migration_extents(bool with_backing) {
+  std::lock_guard<std::mutex> image_lock(image_mutex_);
+  if (with_backing && image_->has_backing()) return {{0, image_->size()}};
+  return image_->allocated_extents();
+}
+
+void VirtioBlk::migration_read(uint64_t offset, void* buf, size_t len) {
+  std::lock_guard<std::mutex> image_lock(image_mutex_);
+  image_->read(offset, buf, len);
+}
+
+void VirtioBlk::migration_write(uint64_t offset, const void* buf, size_t len, bool zeroes) {
+  std::lock_guard<std::mutex> image_lock(image_mutex_);
+  if (!image_->active()) {
+    lock_image();  // refused when another process (a source on shared storage) has it
+    image_->activate();
+  }
+  if (zeroes) image_->write_zeroes(offset, len);
+  else image_->write(offset, buf, len);
 }
 
 void VirtioBlk::visit_device_state(StateVisitor& v) {
@@ -232,6 +276,7 @@ uint32_t VirtioBlk::execute(const VirtqueueChain& chain) {
     auto fits = [&](uint64_t len) {
       return sector <= image_->size() / kSector && len <= image_->size() - offset;
     };
+    std::lock_guard<std::mutex> image_lock(image_mutex_);
     try {
       switch (type) {
         case kTypeIn: {
@@ -255,6 +300,7 @@ uint32_t VirtioBlk::execute(const VirtqueueChain& chain) {
           std::vector<uint8_t> buf(len);
           view.read(sizeof header, buf.data(), len);
           image_->write(offset, buf.data(), len);
+          note_written(offset, len);
           break;
         }
         case kTypeFlush: image_->flush(); break;
@@ -287,6 +333,7 @@ uint32_t VirtioBlk::execute(const VirtqueueChain& chain) {
           }
           if (type == kTypeDiscard) image_->discard(start * kSector, count * kSector);
           else image_->write_zeroes(start * kSector, count * kSector);
+          note_written(start * kSector, count * kSector);
           break;
         }
         default: status = kStatusUnsupported; break;

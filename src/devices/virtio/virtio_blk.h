@@ -20,11 +20,13 @@
 // source flushed and released them (release_storage).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "block/block_image.h"
 #include "block/image_lock.h"
@@ -51,7 +53,22 @@ class VirtioBlk : public VirtioMmio {
   void reclaim_storage() override;
   void take_storage() override;
 
-  BlockImage& image() { return *image_; }
+  // --- block migration (migration threads) ---
+  // The image is shared with the I/O thread: these take the image lock.
+  static constexpr uint64_t kChunk = 1 << 20;  // the dirty log's granularity
+  uint64_t disk_size() const { return image_->size(); }
+  bool read_only() const { return image_->read_only(); }
+  const std::string& image_path() const { return image_->path(); }
+  // Starts (or stops) logging which chunks the guest writes.
+  void set_dirty_logging(bool on);
+  // Takes the chunks written since the last call (bit i = chunk i).
+  std::vector<uint64_t> take_dirty_chunks();
+  // Ranges with data of the image itself, or of its whole backing chain too.
+  std::vector<BlockExtent> migration_extents(bool with_backing);
+  void migration_read(uint64_t offset, void* buf, size_t len);
+  // Destination: writes what the source's disk holds (taking the image for
+  // itself first: a copied disk is not shared).
+  void migration_write(uint64_t offset, const void* buf, size_t len, bool zeroes);
 
  protected:
   uint32_t device_id() const override { return 2; }
@@ -68,11 +85,16 @@ class VirtioBlk : public VirtioMmio {
   // Executes one request; returns the bytes written into the chain.
   uint32_t execute(const VirtqueueChain& chain);
   void lock_image();
+  void note_written(uint64_t offset, uint64_t len);
 
   AddressSpace& bus_;
   std::unique_ptr<BlockImage> image_;
   VirtioBlkConfig config_;
   ImageLock lock_;
+
+  std::mutex image_mutex_;  // the image: the I/O thread and the block migration
+  std::atomic<bool> dirty_logging_{false};
+  std::vector<std::atomic<uint64_t>> dirty_chunks_;
 
   std::mutex mutex_;  // guards the fields below (never held with the device lock taken after it)
   std::condition_variable wake_;
