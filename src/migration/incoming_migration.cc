@@ -46,8 +46,13 @@ bool apply_device_states(Vm& vm, std::vector<DeviceState>& states, std::string* 
   vm.run_on_vcpu([&] {
     for (DeviceState& d : states) {
       StreamReader r(std::move(d.payload), "the state of '" + d.entry->name + "'");
-      if (load_state_fields(*d.entry->device, d.version, r) && !r.at_eof())
-        r.fail("section '" + d.entry->name + "': the state has bytes after its end marker");
+      try {
+        if (load_state_fields(*d.entry->device, d.version, r) && !r.at_eof())
+          r.fail("section '" + d.entry->name + "': the state has bytes after its end marker");
+      } catch (const std::exception& e) {
+        // A device refuses a state it cannot take (a disk of another size).
+        r.fail("section '" + d.entry->name + "': " + e.what());
+      }
       if (!r.ok()) {
         *error = r.error();
         ok = false;

@@ -133,6 +133,8 @@ class StateOwner {
   virtual int state_version() const = 0;
   // Oldest version this build can still load.
   virtual int state_min_version() const { return 1; }
+  // When loading, may throw std::runtime_error to refuse a state this
+  // device cannot take (the loader reports it with the section's name).
   virtual void visit_state(StateVisitor& v) = 0;
   virtual void vm_state_changed(bool /*running*/) {}
   virtual void pre_save() {}

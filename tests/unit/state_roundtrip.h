@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -194,7 +195,11 @@ inline std::string load_state(StateOwner& owner,
                               const std::vector<StateEntry>& entries,
                               int version) {
   ReplayingVisitor rep(entries, version);
-  owner.visit_state(rep);
+  try {
+    owner.visit_state(rep);  // a device refuses a state it can't take by throwing
+  } catch (const std::exception& e) {
+    return e.what();
+  }
   if (!rep.ok()) return rep.error();
   if (!rep.all_consumed()) return "saved state has fields nobody loaded";
   owner.post_load();
