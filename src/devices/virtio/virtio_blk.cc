@@ -165,6 +165,7 @@ void VirtioBlk::reclaim_storage() {
 
 void VirtioBlk::take_storage() {
   std::lock_guard<std::mutex> image_lock(image_mutex_);
+  if (image_->active()) return;  // a block migration copied into it: it is ours already
   lock_image();
   image_->activate();
 }
