@@ -160,8 +160,12 @@ void VirtioBlk::reclaim_storage() {
 
 void VirtioBlk::take_storage() {
   std::lock_guard<std::mutex> image_lock(image_mutex_);
-  lock_image();
-  image_->activate();
+  // A block migration's destination took its own image at the first chunk
+  // (migration_write) and has written it since: it is this VM's already.
+  // Activating it again would re-read a qcow2 image's metadata and forget
+  // what only this process knows, the clusters it reserved (leaked then).
+  if (!lock_.held()) lock_image();
+  if (!image_->active()) image_->activate();
 }
 
 void VirtioBlk::note_written(uint64_t offset, uint64_t len) {
