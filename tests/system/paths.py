@@ -41,3 +41,30 @@ def guest(name):
 def diff_guests():
     with open(os.path.join(GUESTS, "guests.txt")) as f:
         return [line.strip() for line in f if line.strip()]
+
+
+def guest_disks():
+    """{name: MiB} for the guests of guests.txt that need a disk (guests-disks.txt)."""
+    disks = {}
+    path = os.path.join(GUESTS, "guests-disks.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    name, mib = line.split()
+                    disks[name] = int(mib)
+    return disks
+
+
+# QEMU's virtio-mmio slots are legacy (version 1) unless told otherwise; ferry's
+# are version 2, the interface the guests drive.
+QEMU_VIRTIO_MODERN = ["-global", "virtio-mmio.force-legacy=false"]
+
+
+def disk_args(guest_name, image, fmt="raw", qemu=False):
+    """The disk of a guest from guests-disks.txt, as the build's QEMU tests give it:
+    virtio-blk in the first slot, serial "ferry-NAME" (with `qemu`, also the
+    option that makes QEMU's slots version 2)."""
+    return ((QEMU_VIRTIO_MODERN if qemu else []) +
+            ["-drive", f"if=none,id=d0,file={image},format={fmt}",
+             "-device", f"virtio-blk-device,drive=d0,serial=ferry-{guest_name}"])
