@@ -3,7 +3,7 @@
 the busybox initramfs (guests/linux/debian-guest.sh).
 
     bench/disk/run.py [--reps 1] [--parts io,migrate] [--formats raw,qcow2]
-                      [--sizes 1g,4g] [--skip-4g] [--mb 128] [--ops 1000]
+                      [--sizes 1g,4g] [--skip-4g] [--mb 256] [--ops 1000]
                       [--ferry build/ferry] [--qemu qemu-system-riscv64]
                       [--guest-dir build/guests/linux] [--keep DIR]
 
@@ -251,7 +251,13 @@ def migrate_once(binary, image, initrd, src, dst, fmt, tmp, timeout):
         else:
             raise RuntimeError(f"not completed after {timeout:.0f} s: {info}")
         wall = time.monotonic() - t0
-        state = d.qmp.cmd("query-status")["status"]
+        # QEMU's destination may still be finishing when the source says completed.
+        deadline = time.monotonic() + 60
+        while True:
+            state = d.qmp.cmd("query-status")["status"]
+            if state == "running" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         if state != "running":
             raise RuntimeError(f"destination is {state!r}, not running")
         for vm in vms:
@@ -308,7 +314,7 @@ def main():
     ap.add_argument("--formats", default="raw,qcow2")
     ap.add_argument("--sizes", default="1g,4g", help="block-migration image sizes")
     ap.add_argument("--skip-4g", action="store_true")
-    ap.add_argument("--mb", type=int, default=128, help="MiB written and read sequentially "
+    ap.add_argument("--mb", type=int, default=256, help="MiB written and read sequentially "
                     "(a multiple of 16, at most 1024)")
     ap.add_argument("--ops", type=int, default=1000, help="random 4 KiB requests per kind")
     ap.add_argument("--ferry", default=os.path.join(ROOT, "build", "ferry"))
