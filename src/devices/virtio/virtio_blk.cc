@@ -160,8 +160,11 @@ void VirtioBlk::reclaim_storage() {
 
 void VirtioBlk::take_storage() {
   std::lock_guard<std::mutex> image_lock(image_mutex_);
-  lock_image();
-  image_->activate();
+  // After a block migration the image is already ours: migration_write took
+  // it at the first chunk. Activating it again would reload the qcow2
+  // metadata and forget the clusters reserved meanwhile (leaks).
+  if (!lock_.held()) lock_image();
+  if (!image_->active()) image_->activate();
 }
 
 void VirtioBlk::note_written(uint64_t offset, uint64_t len) {
