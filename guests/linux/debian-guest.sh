@@ -8,7 +8,11 @@
 #   Image       Debian's kernel (a RISC-V Linux Image with an EFI stub; a symlink
 #               into the cache)
 #   initrd.gz   the initramfs from make-initramfs.py, with virtio_mmio,
-#               virtio_blk, virtio_net and what they depend on
+#               virtio_blk, virtio_net, ext4 and what they depend on (ext4:
+#               jbd2, mbcache, crc16, from their depends= fields; crc32c_generic
+#               is named here because jbd2 and ext4 ask for it only at run time,
+#               by the alias crypto-crc32c, which the initramfs cannot resolve:
+#               it has no modprobe database)
 #   versions    "linux-image-… VERSION" and "busybox-static VERSION"
 # Boot it with:
 #   qemu-system-riscv64 -M virt -m 512M -nographic -kernel OUTDIR/Image \
@@ -36,7 +40,7 @@ image=$(ls "$kernel_root"/boot/vmlinu[xz]-* 2>/dev/null | head -1)
 ln -sfn "$image" "$out/Image"
 python3 "$here/make-initramfs.py" --busybox "$busybox_root/usr/bin/busybox" \
     --kernel-root "$kernel_root" --module virtio_mmio --module virtio_blk \
-    --module virtio_net -o "$out/initrd.gz" >&2
+    --module virtio_net --module crc32c_generic --module ext4 -o "$out/initrd.gz" >&2
 printf '%s\n%s\n' "$kernel_line" "$busybox_line" >"$out/versions"
 echo "$out/Image"
 echo "$out/initrd.gz"

@@ -233,7 +233,7 @@ class Disk(unittest.TestCase):
         wait_listening(uri, dst)
         src = Vmm(self.tmp, "src", linux_argv(self.image, self.initrd, src_disk, command))
         self.vmms.append(src)
-        src.expect(rb"IDLE", timeout=300)
+        src.expect(rb"(?m)^IDLE", timeout=300)
         src.qmp.command("migrate-set-parameters", **{"max-bandwidth": 2 << 20})
         src.qmp.command("migrate", uri=uri, blk=True)
         deadline = time.monotonic() + 60
@@ -282,7 +282,7 @@ class Disk(unittest.TestCase):
         wait_listening(uri, dst)
         src = Vmm(self.tmp, "src", argv("src"))
         self.vmms.append(src)
-        src.expect(rb"HALFWAY", timeout=300)
+        src.expect(rb"(?m)^HALFWAY", timeout=300)
         src.qmp.command("migrate", uri=uri, blk=True)
         info = wait_migration(src, 120)
         self.assertEqual(info["status"], "completed", info)
@@ -301,7 +301,9 @@ class Disk(unittest.TestCase):
     def shared_storage_migration(self, disk, fmt, dst_disk=None, blk=False, inc=False):
         """Migrates a guest that writes, reads back and checks numbered blocks
         1..400 of its disk; with dst_disk, the destination has its own image and
-        the disk is copied (blk: all of it, inc: the top image)."""
+        the disk is copied (blk: all of it, inc: the top image). The markers are
+        looked for at the start of a line: the kernel echoes its command line,
+        ferry_cmd and its `echo HALFWAY` included, while it boots."""
         blocks = 400
         # Write block n, read it back and check it, for n = 1..blocks; then sum all.
         command = (f"n=1; while [ $n -le {blocks} ]; do yes $n | head -c 4096 > /tmp/b; "
@@ -317,7 +319,7 @@ class Disk(unittest.TestCase):
         wait_listening(uri, dst)
         src = Vmm(self.tmp, "src", args)
         self.vmms.append(src)
-        src.expect(rb"HALFWAY", timeout=300)
+        src.expect(rb"(?m)^HALFWAY", timeout=300)
         extra = {"blk": True} if blk else {"inc": True} if inc else {}
         src.qmp.command("migrate", uri=uri, **extra)
         info = wait_migration(src, 120)
