@@ -91,10 +91,17 @@ class Disk(unittest.TestCase):
                 "-device", "virtio-blk-device,drive=d0"]
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
-        time.sleep(1.0)
-        if p.poll() is not None:
-            self.fail(f"{vmm} did not start: {p.stderr.read()!r}")
-        return p
+        # Started once it holds the write lock (byte 101) on the image.
+        inode = os.stat(disk).st_ino
+        deadline = time.monotonic() + 30
+        while p.poll() is None and time.monotonic() < deadline:
+            with open("/proc/locks") as f:  # "… OFDLCK ADVISORY READ -1 fe:00:INODE 100 101"
+                ranges = re.findall(rf"OFDLCK .*:{inode} (\d+) (\d+)", f.read())
+            if any(int(a) <= 101 <= int(b) for a, b in ranges):
+                return p
+            time.sleep(0.02)
+        p.kill()
+        self.fail(f"{vmm} took no write lock on {disk}: {p.communicate()[1]!r}")
 
     def test_image_locks_as_qemu(self):
         disk = os.path.join(self.tmp, "locked.img")

@@ -141,9 +141,9 @@ void VirtioBlk::vm_state_changed(bool running) {
   idle_.wait(lock, [this] { return !busy_; });
   lock.unlock();
   std::lock_guard<std::mutex> image_lock(image_mutex_);
-  if (image_->active()) {
+  if (image_->active() && unflushed_) {  // a flush with nothing to write still waits on the host
     try {
-      image_->flush();
+      flush_image();
     } catch (const BlockError&) {
       // The flush requests the guest sent got their own status; a failure
       // here shows again at the next flush or at the hand-over.
@@ -170,7 +170,13 @@ void VirtioBlk::take_storage() {
   image_->activate();
 }
 
+void VirtioBlk::flush_image() {
+  image_->flush();
+  unflushed_ = false;
+}
+
 void VirtioBlk::note_written(uint64_t offset, uint64_t len) {
+  unflushed_ = true;
   if (!dirty_logging_.load(std::memory_order_acquire) || !len) return;
   for (uint64_t c = offset / kChunk; c <= (offset + len - 1) / kChunk; ++c)
     dirty_chunks_[c / 64].fetch_or(1ull << (c % 64), std::memory_order_release);
@@ -309,7 +315,7 @@ uint32_t VirtioBlk::execute(const VirtqueueChain& chain) {
           note_written(offset, len);
           break;
         }
-        case kTypeFlush: image_->flush(); break;
+        case kTypeFlush: flush_image(); break;
         case kTypeGetId: {
           uint8_t id[kIdBytes] = {};
           std::memcpy(id, config_.serial.data(), std::min<size_t>(config_.serial.size(), kIdBytes));

@@ -85,7 +85,9 @@ class VirtioBlk : public VirtioMmio {
   // Executes one request; returns the bytes written into the chain.
   uint32_t execute(const VirtqueueChain& chain);
   void lock_image();
+  // After a write to the image (image mutex held): the dirty log, and a flush is due.
   void note_written(uint64_t offset, uint64_t len);
+  void flush_image();
 
   AddressSpace& bus_;
   std::unique_ptr<BlockImage> image_;
@@ -94,6 +96,7 @@ class VirtioBlk : public VirtioMmio {
 
   std::mutex image_mutex_;  // the image: the I/O thread and the block migration
   std::atomic<bool> dirty_logging_{false};
+  bool unflushed_ = false;  // written since the last flush (image mutex)
   std::vector<std::atomic<uint64_t>> dirty_chunks_;
 
   std::mutex mutex_;  // guards the fields below (never held with the device lock taken after it)
