@@ -5,6 +5,7 @@
 // the budget) on a jump to another page, a trap, a CSR access, an MMIO access
 // and the end of the page. Jumps within the page stay in the block as long as
 // the budget lasts.
+#include <atomic>
 #include <bit>
 #include <cstring>
 
