@@ -16,6 +16,7 @@
 #include "monitor/command_registry.h"
 #include "monitor/host_io.h"
 #include "monitor/migration_commands.h"
+#include "monitor/net_commands.h"
 #include "monitor/monitor_commands.h"
 #include "monitor/version_info.h"
 #include "monitor/vm_commands.h"
@@ -122,6 +123,9 @@ int run(int argc, char** argv) {
   register_monitor_commands(registry, ferry_version());
   register_vm_commands(registry, *vm);
   register_migration_commands(registry, *migration, incoming_done);
+  MigrationManager* migration_ptr = migration.get();
+  register_net_commands(registry, *vm,
+                        [migration_ptr] { return migration_ptr->parameters().announce; });
 
   vm->set_exit_handler([&loop, &exit_code](int code) {
     loop.post([&loop, &exit_code, code] {

@@ -14,6 +14,7 @@ struct DriveConfig {
                                     // directsync, unsafe
   std::string serial;  // -device …,serial=: what the guest's GET_ID reads
   bool read_only = false;
+  int order = 0;  // command-line order among the virtio devices (slot order)
 };
 
 }  // namespace ferry

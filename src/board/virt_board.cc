@@ -1,10 +1,12 @@
 #include "board/virt_board.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "board/fdt_chosen.h"
 #include "board/virt_fdt.h"
 #include "block/open_image.h"
+#include "net/net_backend_factory.h"
 
 namespace ferry {
 
@@ -50,38 +52,7 @@ VirtBoard::VirtBoard(const BoardConfig& config, SerialBackend* serial,
   bus_.add_mmio(kClintBase, Clint::kWindowSize, &clint_, "clint");
   bus_.add_mmio(kPlicBase, kPlicSize, &plic_, "plic");
   bus_.add_mmio(kUartBase, Uart16550::kWindowSize, &uart_, "serial");
-  if (config.disks.size() > kVirtioSlots)
-    throw LoadError("too many disks: the virt board has " + std::to_string(kVirtioSlots) +
-                    " virtio-mmio slots");
-  // As on QEMU's virt board, the first device takes the highest slot.
-  for (unsigned i = kVirtioSlots; i-- > 0;) {
-    const uint64_t base = kVirtioBase + i * 0x1000;
-    const size_t disk = kVirtioSlots - 1 - i;
-    if (disk < config.disks.size()) {
-      std::unique_ptr<BlockImage> image;
-      try {
-        image = open_image(config.disks[disk], config.incoming);
-      } catch (const BlockError& e) {
-        throw LoadError(e.what());
-      }
-      VirtioBlkConfig blk;
-      blk.serial = config.disks[disk].serial;
-      blk.incoming = config.incoming;
-      try {
-        disks_.push_back(std::make_unique<VirtioBlk>(bus_, ram_, plic_.irq_line(kVirtioIrq + i),
-                                                     std::move(image), blk));
-      } catch (const BlockError& e) {
-        throw LoadError(e.what());
-      }
-      registry.add_device(*disks_.back(), state_order::kDevice);
-      bus_.add_mmio(base, VirtioMmio::kWindowSize, disks_.back().get(),
-                    "virtio_mmio." + std::to_string(i));
-    } else {
-      virtio_slots_.push_back(std::make_unique<VirtioMmioEmpty>());
-      bus_.add_mmio(base, VirtioMmioEmpty::kWindowSize, virtio_slots_.back().get(),
-                    "virtio_mmio." + std::to_string(i));
-    }
-  }
+  add_virtio_devices(config, registry);
 
   load_images(config);
   bus_.add_rom(kBootRomBase, rom_, "boot_rom");
@@ -200,6 +171,70 @@ void VirtBoard::check_layout() const {
   }
 }
 
+void VirtBoard::add_virtio_devices(const BoardConfig& config, StateRegistry& registry) {
+  if (config.disks.size() + config.nics.size() > kVirtioSlots)
+    throw LoadError("too many virtio devices: the virt board has " +
+                    std::to_string(kVirtioSlots) + " virtio-mmio slots");
+  // Command-line order; as on QEMU's virt board, the first takes the highest slot.
+  struct Placed {
+    int order;
+    const DriveConfig* disk;
+    const NicConfig* nic;
+  };
+  std::vector<Placed> placed;
+  for (const DriveConfig& d : config.disks) placed.push_back({d.order, &d, nullptr});
+  for (const NicConfig& n : config.nics) placed.push_back({n.order, nullptr, &n});
+  std::stable_sort(placed.begin(), placed.end(),
+                   [](const Placed& a, const Placed& b) { return a.order < b.order; });
+  for (unsigned i = kVirtioSlots; i-- > 0;) {
+    const uint64_t base = kVirtioBase + i * 0x1000;
+    const size_t index = kVirtioSlots - 1 - i;
+    const std::string name = "virtio_mmio." + std::to_string(i);
+    MmioDevice* device;
+    if (index < placed.size() && placed[index].disk) {
+      disks_.push_back(make_disk(config, *placed[index].disk, i));
+      device = disks_.back().get();
+    } else if (index < placed.size()) {
+      nics_.push_back(make_nic(config, *placed[index].nic, i));
+      device = nics_.back().get();
+    } else {
+      virtio_slots_.push_back(std::make_unique<VirtioMmioEmpty>());
+      bus_.add_mmio(base, VirtioMmioEmpty::kWindowSize, virtio_slots_.back().get(), name);
+      continue;
+    }
+    registry.add_device(*device, state_order::kDevice);
+    bus_.add_mmio(base, VirtioMmio::kWindowSize, device, name);
+  }
+}
+
+std::unique_ptr<VirtioBlk> VirtBoard::make_disk(const BoardConfig& config,
+                                                const DriveConfig& drive, unsigned slot) {
+  try {
+    std::unique_ptr<BlockImage> image = open_image(drive, config.incoming);
+    VirtioBlkConfig blk;
+    blk.serial = drive.serial;
+    blk.incoming = config.incoming;
+    return std::make_unique<VirtioBlk>(bus_, ram_, plic_.irq_line(kVirtioIrq + slot),
+                                       std::move(image), blk);
+  } catch (const BlockError& e) {
+    throw LoadError(e.what());
+  }
+}
+
+std::unique_ptr<VirtioNet> VirtBoard::make_nic(const BoardConfig& config, const NicConfig& nic,
+                                               unsigned slot) {
+  const NetdevConfig* netdev = nullptr;
+  for (const NetdevConfig& d : config.netdevs)
+    if (d.id == nic.netdev) netdev = &d;
+  if (!netdev) throw LoadError("network card: no -netdev with id '" + nic.netdev + "'");
+  try {
+    return std::make_unique<VirtioNet>(bus_, ram_, plic_.irq_line(kVirtioIrq + slot),
+                                       make_net_backend(*netdev), nic);
+  } catch (const std::runtime_error& e) {
+    throw LoadError(e.what());
+  }
+}
+
 void VirtBoard::reset() {
   for (const auto& image : images_) image.apply(ram_);
   ram_.write(fdt_addr_, fdt_.data(), fdt_.size());
@@ -209,6 +244,7 @@ void VirtBoard::reset() {
   test_.reset();
   rtc_.reset();
   for (auto& disk : disks_) disk->reset();
+  for (auto& nic : nics_) nic->reset();
   for (auto& hart : harts_) hart->reset(kBootRomBase);
   clint_.update();
 }

@@ -21,8 +21,10 @@
 #include "devices/sifive_test.h"
 #include "devices/uart16550.h"
 #include "devices/virtio/virtio_blk.h"
+#include "devices/virtio/virtio_net.h"
 #include "devices/virtio_mmio_empty.h"
 #include "block/drive_config.h"
+#include "net/netdev_config.h"
 #include "loader/image_loader.h"
 #include "memory/address_space.h"
 #include "memory/guest_ram.h"
@@ -56,7 +58,10 @@ struct BoardConfig {
   std::string append;  // bootargs
   std::string initrd;  // "" = none; needs a kernel
   std::string dtb;     // "" = the generated device tree, or a blob to use instead
-  std::vector<DriveConfig> disks;  // virtio-blk devices, from the highest slot down
+  // virtio-blk and virtio-net devices: by their `order`, from the highest slot down.
+  std::vector<DriveConfig> disks;
+  std::vector<NicConfig> nics;
+  std::vector<NetdevConfig> netdevs;  // the cards' back ends, by id
   bool incoming = false;  // a migration destination: disks unlocked until the hand-over
 };
 
@@ -71,6 +76,11 @@ class VirtBoard {
   std::vector<VirtioBlk*> disks() {
     std::vector<VirtioBlk*> out;
     for (auto& d : disks_) out.push_back(d.get());
+    return out;
+  }
+  std::vector<VirtioNet*> nics() {
+    std::vector<VirtioNet*> out;
+    for (auto& n : nics_) out.push_back(n.get());
     return out;
   }
   AddressSpace& bus() { return bus_; }
@@ -101,6 +111,13 @@ class VirtBoard {
   void load_images(const BoardConfig& config);
   void build_fdt(const BoardConfig& config, const std::vector<uint8_t>& dtb_file);
   void check_layout() const;
+  // The virtio-blk and virtio-net devices in their slots; empty slots answer
+  // as QEMU's do.
+  void add_virtio_devices(const BoardConfig& config, StateRegistry& registry);
+  std::unique_ptr<VirtioBlk> make_disk(const BoardConfig& config, const DriveConfig& drive,
+                                       unsigned slot);
+  std::unique_ptr<VirtioNet> make_nic(const BoardConfig& config, const NicConfig& nic,
+                                      unsigned slot);
 
   GuestRam ram_;
   AddressSpace bus_;
@@ -113,6 +130,7 @@ class VirtBoard {
   GoldfishRtc rtc_;
   std::vector<std::unique_ptr<VirtioMmioEmpty>> virtio_slots_;
   std::vector<std::unique_ptr<VirtioBlk>> disks_;
+  std::vector<std::unique_ptr<VirtioNet>> nics_;
 
   std::vector<LoadedImage> images_;
   std::vector<std::string> image_names_;  // "kernel 'PATH'"…, for error messages

@@ -232,6 +232,8 @@ void MigrationManager::Incoming::run() {
   }
   if (outcome != IncomingOutcome::kFailed)
     m_.vm_.finish_incoming_migration(outcome == IncomingOutcome::kStarted);
+  // Tell the network where the guest lives now (sent once it runs here).
+  if (outcome == IncomingOutcome::kStarted) m_.vm_.announce_self(m_.parameters().announce, {});
   if (outcome == IncomingOutcome::kStarted) steps.mark("harts-started");
   channel_.store(nullptr);
   channel.reset();

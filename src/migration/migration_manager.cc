@@ -166,6 +166,10 @@ bool MigrationManager::set_parameters(const nlohmann::json& args, std::string* e
       {"confirm-timeout", 1, 3600000, [](auto& p, uint64_t v) { p.confirm_timeout_ms = v; }},
       // 0: the destination waits for GO as long as it takes.
       {"handover-timeout", 0, 3600000, [](auto& p, uint64_t v) { p.handover_timeout_ms = v; }},
+      {"announce-initial", 1, 100000, [](auto& p, uint64_t v) { p.announce.initial_ms = v; }},
+      {"announce-max", 1, 100000, [](auto& p, uint64_t v) { p.announce.max_ms = v; }},
+      {"announce-rounds", 1, 1000, [](auto& p, uint64_t v) { p.announce.rounds = v; }},
+      {"announce-step", 1, 10000, [](auto& p, uint64_t v) { p.announce.step_ms = v; }},
   };
   MigrationParameters next = parameters();
   for (const auto& [key, value] : args.items()) {
@@ -192,7 +196,7 @@ bool MigrationManager::set_parameters(const nlohmann::json& args, std::string* e
 
 nlohmann::json MigrationManager::query_parameters() const {
   const MigrationParameters p = parameters();
-  return {{"max-bandwidth", p.max_bandwidth},
+  nlohmann::json out = {{"max-bandwidth", p.max_bandwidth},
           {"downtime-limit", p.downtime_limit_ms},
           {"cpu-throttle-initial", p.cpu_throttle_initial},
           {"cpu-throttle-increment", p.cpu_throttle_increment},
@@ -200,6 +204,8 @@ nlohmann::json MigrationManager::query_parameters() const {
           {"connect-timeout", p.connect_timeout_ms},
           {"confirm-timeout", p.confirm_timeout_ms},
           {"handover-timeout", p.handover_timeout_ms}};
+  out.update(announce_params_json(p.announce, "announce-"));
+  return out;
 }
 
 bool MigrationManager::set_capabilities(const nlohmann::json& list, std::string* error) {

@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "migration/transport.h"
+#include "net/announce.h"
 #include "vm/vm_control.h"
 
 namespace ferry {
@@ -49,6 +50,8 @@ struct MigrationParameters {
   uint32_t cpu_throttle_initial = 20;    // percent, auto-converge
   uint32_t cpu_throttle_increment = 10;  // percent
   uint32_t max_cpu_throttle = 99;        // percent
+  // A destination's announce schedule, once the VM runs there.
+  AnnounceParams announce;
 };
 
 struct MigrationCapabilities {

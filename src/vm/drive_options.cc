@@ -62,13 +62,14 @@ std::string DriveOptions::add_drive(const std::string& arg) {
   return "";
 }
 
-std::string DriveOptions::add_device(const std::string& arg) {
+std::string DriveOptions::add_device(const std::string& arg, int order) {
   const std::vector<std::string> parts = split_option_list(arg);
   const std::string driver = parts.empty() ? "" : parts[0];
   if (driver != "virtio-blk-device" && driver != "virtio-blk")
     return "-device " + arg + ": unsupported device '" + driver +
            "' (ferry has virtio-blk-device)";
   Device dev;
+  dev.order = order;
   for (size_t i = 1; i < parts.size(); ++i) {
     const size_t eq = parts[i].find('=');
     const std::string key = parts[i].substr(0, eq);
@@ -102,10 +103,16 @@ std::string DriveOptions::resolve(std::vector<DriveConfig>* disks) const {
              "' is already in use by another device";
     DriveConfig c = found->config;
     c.serial = dev.serial;
+    c.order = dev.order;
     disks->push_back(std::move(c));
   }
+  // if=virtio drives make their devices after the -device ones.
+  int order = kImplicitDeviceOrder;
   for (const Drive& d : drives_)
-    if (d.own_device) disks->push_back(d.config);
+    if (d.own_device) {
+      disks->push_back(d.config);
+      disks->back().order = order++;
+    }
   return "";
 }
 

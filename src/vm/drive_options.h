@@ -21,9 +21,14 @@ namespace ferry {
 
 class DriveOptions {
  public:
+  // Where the if=virtio drives' own devices go in the slot order (after
+  // every -device).
+  static constexpr int kImplicitDeviceOrder = 1000;
+
   // Each returns "" or the error message.
   std::string add_drive(const std::string& arg);
-  std::string add_device(const std::string& arg);
+  // `order`: the device's place among the virtio devices (slot order).
+  std::string add_device(const std::string& arg, int order);
   std::string add_image(const std::string& path);
   // The devices in slot order; "" or the error message.
   std::string resolve(std::vector<DriveConfig>* disks) const;
@@ -36,6 +41,7 @@ class DriveOptions {
   struct Device {
     std::string drive;
     std::string serial;
+    int order = 0;
   };
   std::vector<Drive> drives_;
   std::vector<Device> devices_;

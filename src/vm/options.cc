@@ -9,6 +9,7 @@
 
 #include "chardev/chardev_spec.h"
 #include "vm/drive_options.h"
+#include "vm/net_options.h"
 
 #ifndef FERRY_VERSION
 #define FERRY_VERSION "0.0.0"
@@ -90,6 +91,9 @@ class Parser {
   bool serial_given_ = false;
   bool monitor_given_ = false;
   DriveOptions drives_;
+  NetOptions nets_;
+  int device_order_ = 0;  // -device arguments so far (slot order)
+  int nic_order_ = 2000;  // -nic cards come after every other virtio device
 };
 
 bool Parser::fail(const std::string& message) {
@@ -218,9 +222,19 @@ bool Parser::handle(const std::string& spelled, const std::string& name) {
   }
   if (name == "drive" || name == "device" || name == "hda") {
     if (!need_arg(spelled, &arg)) return false;
-    const std::string error = name == "drive"    ? drives_.add_drive(arg)
-                              : name == "device" ? drives_.add_device(arg)
-                                                 : drives_.add_image(arg);
+    std::string error;
+    if (name == "device" && NetOptions::is_net_device(arg))
+      error = nets_.add_device(arg, device_order_++);
+    else if (name == "device")
+      error = drives_.add_device(arg, device_order_++);
+    else
+      error = name == "drive" ? drives_.add_drive(arg) : drives_.add_image(arg);
+    return error.empty() || fail(error);
+  }
+  if (name == "netdev" || name == "nic") {
+    if (!need_arg(spelled, &arg)) return false;
+    const std::string error =
+        name == "netdev" ? nets_.add_netdev(arg) : nets_.add_nic(arg, nic_order_++);
     return error.empty() || fail(error);
   }
   if (name == "incoming") {
@@ -231,7 +245,7 @@ bool Parser::handle(const std::string& spelled, const std::string& name) {
   }
 
   static constexpr std::string_view kKnownUnsupported[] = {
-      "cpu", "accel", "enable-kvm", "netdev", "nic", "net", "chardev",
+      "cpu", "accel", "enable-kvm", "net", "chardev",
       "mon", "hdb", "hdc", "hdd", "cdrom", "boot", "snapshot", "rtc",
       "icount", "d", "D", "gdb", "s", "no-reboot", "no-shutdown", "daemonize", "pidfile",
       "global", "object", "blockdev", "fsdev", "virtfs", "audiodev", "audio", "vga", "usb",
@@ -367,6 +381,11 @@ bool Parser::resolve_defaults() {
   VmConfig& c = result_.config;
   const std::string drive_error = drives_.resolve(&c.disks);
   if (!drive_error.empty()) return fail(drive_error);
+  const std::string net_error = nets_.resolve(&c.netdevs, &c.nics);
+  if (!net_error.empty()) return fail(net_error);
+  if (c.disks.size() + c.nics.size() > kVirtioDeviceLimit)
+    return fail("too many virtio devices: the virt board has " +
+                std::to_string(kVirtioDeviceLimit) + " virtio-mmio slots");
   // As QEMU: the command line and the initrd are for a kernel.
   if (c.kernel.empty()) {
     if (!c.append.empty()) return fail("-append only allowed with -kernel option");
@@ -487,6 +506,21 @@ std::string usage_text() {
          "-dtb file       use 'file' as device tree image (ferry still sets /chosen's\n"
          "                bootargs and initrd range in it, as QEMU does)\n"
          "-bios file      set the firmware; 'none' to boot the kernel directly\n"
+         "\n"
+         "Block device options:\n"
+         "-drive file=PATH[,format=raw|qcow2][,if=virtio|none][,id=ID][,readonly=on|off]\n"
+         "                [,cache=MODE]   a disk (if=virtio: with its own virtio-blk card)\n"
+         "-device virtio-blk-device,drive=ID[,serial=S]\n"
+         "-hda PATH, or a bare PATH: a virtio disk\n"
+         "\n"
+         "Network options:\n"
+         "-netdev tap,id=ID,ifname=TAP[,script=no,downscript=no][,vnet_hdr=on|off]\n"
+         "-netdev tap,id=ID,fd=N\n"
+         "-netdev user,id=ID[,net=ADDR[/MASK]][,host=ADDR][,dhcpstart=ADDR][,dns=ADDR]\n"
+         "        [,hostname=NAME][,restrict=on|off][,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT]\n"
+         "-device virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56][,id=NAME]\n"
+         "-nic tap|user[,…netdev options][,mac=MAC][,model=virtio-net-device]\n"
+         "                (ferry runs no ifup scripts: make and attach the tap first)\n"
          "\n"
          "Display and console options:\n"
          "-nographic      no graphics: serial console and monitor share stdio\n"

@@ -29,6 +29,8 @@ BoardConfig board_config(const VmConfig& c) {
   b.initrd = c.initrd;
   b.dtb = c.dtb;
   b.disks = c.disks;
+  b.nics = c.nics;
+  b.netdevs = c.netdevs;
   b.incoming = !c.incoming.empty();
   return b;
 }
@@ -297,6 +299,60 @@ void Vm::finish_incoming_migration(bool start) {
       resume_vcpu();
     }
   });
+}
+
+namespace {
+std::string nic_name(VirtioNet& nic, size_t index) {
+  return nic.config().id.empty() ? "virtio-net-device." + std::to_string(index) : nic.config().id;
+}
+}  // namespace
+
+std::vector<NicInfo> Vm::query_nics() {
+  std::vector<NicInfo> out;
+  const std::vector<VirtioNet*> nics = board_->nics();
+  for (size_t i = 0; i < nics.size(); ++i) {
+    NicInfo info;
+    info.name = nic_name(*nics[i], i);
+    info.netdev = nics[i]->config().netdev;
+    info.backend = nics[i]->backend().describe();
+    info.mac = format_mac(nics[i]->config().mac);
+    info.link_up = nics[i]->link_up();
+    const NetStats s = nics[i]->stats();
+    info.rx_frames = s.rx_frames, info.tx_frames = s.tx_frames;
+    info.rx_dropped = s.rx_dropped, info.tx_dropped = s.tx_dropped;
+    info.announces = s.announces;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+bool Vm::set_link(const std::string& name, bool up) {
+  const std::vector<VirtioNet*> nics = board_->nics();
+  bool found = false;
+  for (size_t i = 0; i < nics.size(); ++i) {
+    if (nic_name(*nics[i], i) != name && nics[i]->config().netdev != name) continue;
+    nics[i]->set_link(up);
+    found = true;
+  }
+  return found;
+}
+
+std::string Vm::announce_self(const AnnounceParams& params,
+                              const std::vector<std::string>& interfaces) {
+  const std::vector<VirtioNet*> nics = board_->nics();
+  for (const std::string& name : interfaces) {
+    bool known = false;
+    for (size_t i = 0; i < nics.size(); ++i)
+      known = known || nic_name(*nics[i], i) == name || nics[i]->config().netdev == name;
+    if (!known) return "no network card or netdev named '" + name + "'";
+  }
+  for (size_t i = 0; i < nics.size(); ++i) {
+    bool wanted = interfaces.empty();
+    for (const std::string& name : interfaces)
+      wanted = wanted || nic_name(*nics[i], i) == name || nics[i]->config().netdev == name;
+    if (wanted) nics[i]->announce(params);
+  }
+  return "";
 }
 
 void Vm::serial_input(const uint8_t* data, size_t len) {

@@ -68,6 +68,10 @@ class Vm : public VmControl, public DirtyLogSync, private PowerControl {
   std::string name() const override { return config_.name; }
   std::vector<CpuInfo> query_cpus(bool with_registers) override;
   std::string describe_interrupt_controllers() override;
+  std::vector<NicInfo> query_nics() override;
+  bool set_link(const std::string& name, bool up) override;
+  std::string announce_self(const AnnounceParams& params,
+                            const std::vector<std::string>& interfaces) override;
 
   // Host input for the serial port (any thread).
   void serial_input(const uint8_t* data, size_t len);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "block/drive_config.h"
+#include "net/netdev_config.h"
 
 namespace ferry {
 
@@ -34,6 +35,13 @@ struct VmConfig {
   // The virtio-blk disks, in the order they take the virtio-mmio slots
   // (the first the highest slot, as QEMU's virt board places -device).
   std::vector<DriveConfig> disks;
+  // The network: back ends (-netdev) and virtio-net cards, the cards in
+  // slot order with the disks by their `order`.
+  std::vector<NetdevConfig> netdevs;
+  std::vector<NicConfig> nics;
 };
+
+// The virt board's virtio-mmio slots.
+constexpr size_t kVirtioDeviceLimit = 8;
 
 }  // namespace ferry

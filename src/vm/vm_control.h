@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/announce.h"
+
 namespace ferry {
 
 // The states QMP's query-status reports (QEMU's RunState spelling).
@@ -38,6 +40,16 @@ struct CpuInfo {
   std::string registers;  // `info registers` text, when asked for
 };
 
+// One network card, as `info network` shows it.
+struct NicInfo {
+  std::string name;     // -device id=, or virtio-net-device.N
+  std::string netdev;   // its back end's id
+  std::string backend;  // the back end, described
+  std::string mac;
+  bool link_up = true;
+  uint64_t rx_frames = 0, tx_frames = 0, rx_dropped = 0, tx_dropped = 0, announces = 0;
+};
+
 class VmControl {
  public:
   virtual ~VmControl() = default;
@@ -52,6 +64,17 @@ class VmControl {
   virtual std::vector<CpuInfo> query_cpus(bool with_registers) = 0;
   // `info pic`: the interrupt controllers' state, as text.
   virtual std::string describe_interrupt_controllers() = 0;
+
+  // --- the network (a VM without cards has none of it) ---
+  virtual std::vector<NicInfo> query_nics() { return {}; }
+  // `name`: a card's name or its netdev's id. False: no such card.
+  virtual bool set_link(const std::string& /*name*/, bool /*up*/) { return false; }
+  // Announces on the cards named (all when empty) on `params`' schedule,
+  // once the VM runs. Returns "" or the error (an unknown name).
+  virtual std::string announce_self(const AnnounceParams& /*params*/,
+                                    const std::vector<std::string>& /*interfaces*/) {
+    return "";
+  }
 };
 
 // Where asynchronous QMP events go (STOP, RESUME, SHUTDOWN, RESET, MIGRATION…).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "devices/virtio/chain_view.h"
+
 namespace ferry {
 namespace {
 
@@ -17,52 +19,6 @@ constexpr uint32_t kSegMax = Virtqueue::kMaxSize - 2;
 constexpr uint64_t kMaxRequestBytes = 64ull << 20;  // far above what drivers send
 constexpr uint32_t kMaxDiscardSectors = 1u << 22;   // 2 GiB a request
 constexpr unsigned kIdBytes = 20;
-
-// The device-readable and device-writable parts of a chain, as one byte
-// string each (the spec lets a driver split the header or the status anywhere).
-class ChainView {
- public:
-  ChainView(const GuestRam& ram, const VirtqueueChain& chain) : ram_(ram) {
-    for (const VirtqueueBuffer& b : chain.buffers) {
-      (b.device_writes ? out_ : in_).push_back(b);
-      (b.device_writes ? out_len_ : in_len_) += b.len;
-    }
-  }
-  uint64_t in_len() const { return in_len_; }
-  uint64_t out_len() const { return out_len_; }
-  void read(uint64_t offset, uint8_t* dst, uint64_t len) const {
-    walk(in_, offset, len, [&](uint64_t gpa, uint64_t n) {
-      ram_.read(gpa, dst, n);
-      dst += n;
-    });
-  }
-  void write(GuestRam& ram, uint64_t offset, const uint8_t* src, uint64_t len) const {
-    walk(out_, offset, len, [&](uint64_t gpa, uint64_t n) {
-      ram.write(gpa, src, n);
-      src += n;
-    });
-  }
-
- private:
-  // Calls fn(gpa, n) for the pieces of bytes [offset, offset + len) of `bufs`.
-  template <typename Fn>
-  static void walk(const std::vector<VirtqueueBuffer>& bufs, uint64_t offset, uint64_t len, Fn fn) {
-    for (const VirtqueueBuffer& b : bufs) {
-      if (!len) return;
-      if (offset >= b.len) {
-        offset -= b.len;
-        continue;
-      }
-      const uint64_t n = std::min<uint64_t>(len, b.len - offset);
-      fn(b.gpa + offset, n);
-      len -= n, offset = 0;
-    }
-  }
-
-  const GuestRam& ram_;
-  std::vector<VirtqueueBuffer> in_, out_;
-  uint64_t in_len_ = 0, out_len_ = 0;
-};
 
 uint64_t le(const uint8_t* p, unsigned n) {
   uint64_t v = 0;

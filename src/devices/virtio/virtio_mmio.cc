@@ -89,7 +89,10 @@ void VirtioMmio::mmio_write(uint64_t offset, unsigned size, uint64_t value) {
       interrupt_status_ &= ~v;
       update_irq();
       break;
-    case kStatus: write_status(v); break;
+    case kStatus:
+      write_status(v);
+      status_written();
+      break;
     case kQueueDescLow: if (setup) set_low(setup->desc_addr, v); break;
     case kQueueDescHigh: if (setup) set_high(setup->desc_addr, v); break;
     case kQueueDriverLow: if (setup) set_low(setup->avail_addr, v); break;
@@ -135,6 +138,13 @@ void VirtioMmio::set_needs_reset() {
     interrupt_status_ |= 2;  // configuration change
     update_irq();
   }
+}
+
+void VirtioMmio::notify_config_change() {
+  if (!driver_ok()) return;
+  ++config_generation_;
+  interrupt_status_ |= 2;
+  update_irq();
 }
 
 void VirtioMmio::update_irq() {

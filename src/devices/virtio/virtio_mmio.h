@@ -53,16 +53,21 @@ class VirtioMmio : public MmioDevice {
   virtual void device_reset() = 0;
   // The device's own fields, in a subsection of the transport's section.
   virtual void visit_device_state(StateVisitor& /*v*/) {}
+  // The driver wrote the status register (device lock held).
+  virtual void status_written() {}
 
   // For the device (device lock held).
   Virtqueue& queue(unsigned index) { return queues_[index]; }
   unsigned queue_count() const { return static_cast<unsigned>(queues_.size()); }
   bool event_idx() const { return (driver_features_ & virtio::kFeatureEventIdx) != 0; }
+  uint64_t driver_features() const { return driver_features_; }
   bool driver_ok() const { return (status_ & virtio::kStatusDriverOk) != 0; }
   // A used buffer notification (InterruptStatus bit 0), raising the line.
   void interrupt_used();
   // A broken queue: DEVICE_NEEDS_RESET and a configuration-change interrupt.
   void set_needs_reset();
+  // The configuration space changed: a configuration-change interrupt.
+  void notify_config_change();
 
   GuestRam& ram_;
 

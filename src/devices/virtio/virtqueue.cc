@@ -99,13 +99,19 @@ std::optional<VirtqueueChain> Virtqueue::pop(const GuestRam& ram, bool /*event_i
 }
 
 void Virtqueue::push(GuestRam& ram, uint16_t head, uint32_t written) {
-  uint8_t elem[8];
-  const uint32_t id = head;
-  std::memcpy(elem, &id, 4);
-  std::memcpy(elem + 4, &written, 4);
-  ram.write(used_addr + 4 + 8ull * (used_idx_ % size), elem, sizeof elem);
-  ++used_idx_;
-  // The element before the index the driver reads.
+  push_all(ram, {{head, written}});
+}
+
+void Virtqueue::push_all(GuestRam& ram, const std::vector<Used>& used) {
+  for (const Used& u : used) {
+    uint8_t elem[8];
+    const uint32_t id = u.head;
+    std::memcpy(elem, &id, 4);
+    std::memcpy(elem + 4, &u.written, 4);
+    ram.write(used_addr + 4 + 8ull * (used_idx_ % size), elem, sizeof elem);
+    ++used_idx_;
+  }
+  // The elements before the index the driver reads.
   std::atomic_thread_fence(std::memory_order_release);
   ram.write(used_addr + 2, &used_idx_, 2);
 }

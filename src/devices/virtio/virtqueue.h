@@ -52,8 +52,18 @@ class Virtqueue {
   void reset();
   // The next available chain, or nullopt when the driver has made none.
   std::optional<VirtqueueChain> pop(const GuestRam& ram, bool event_idx);
+  // Gives back the last `count` chains pop() returned, untouched (a device
+  // that found too little room): the next pop() returns them again.
+  void unpop(uint16_t count) { last_avail_ = static_cast<uint16_t>(last_avail_ - count); }
   // Returns a chain with `written` bytes written into it.
   void push(GuestRam& ram, uint16_t head, uint32_t written);
+  // Returns several chains at once: the driver sees them together (one
+  // received frame spread over mergeable buffers must arrive whole).
+  struct Used {
+    uint16_t head;
+    uint32_t written;
+  };
+  void push_all(GuestRam& ram, const std::vector<Used>& used);
   // After push()es: does the driver want to hear of them?
   bool should_interrupt(const GuestRam& ram, bool event_idx);
   // With EVENT_IDX: ask to be notified for the next chain; true when one

@@ -1,0 +1,15 @@
+#include "net/net_backend_factory.h"
+
+#include <stdexcept>
+
+#include "net/tap_backend.h"
+
+namespace ferry {
+
+std::unique_ptr<NetBackend> make_net_backend(const NetdevConfig& config) {
+  if (config.type == "tap") return std::make_unique<TapBackend>(config);
+  throw std::runtime_error("-netdev " + config.type + ",id=" + config.id +
+                           ": unsupported network back end");
+}
+
+}  // namespace ferry
