@@ -1,5 +1,7 @@
 #include "board/fdt_chosen.h"
 
+#include <sys/random.h>
+
 #include <libfdt.h>
 
 #include <stdexcept>
@@ -57,6 +59,20 @@ std::vector<uint8_t> patch_fdt_chosen(const std::vector<uint8_t>& blob,
   if (int err = fdt_pack(fdt); err != 0) fail("could not pack the device tree", err);
   out.resize(fdt_totalsize(fdt));
   return out;
+}
+
+void randomize_rng_seed(std::vector<uint8_t>& blob) {
+  const int chosen = fdt_path_offset(blob.data(), "/chosen");
+  if (chosen < 0) return;
+  int len = 0;
+  void* seed = fdt_getprop_w(blob.data(), chosen, "rng-seed", &len);
+  if (!seed || len <= 0) return;
+  uint8_t* p = static_cast<uint8_t*>(seed);
+  for (int done = 0; done < len;) {
+    const ssize_t n = getrandom(p + done, static_cast<size_t>(len - done), 0);
+    if (n <= 0) break;  // not worth failing a reset over: the seed is a hint
+    done += static_cast<int>(n);
+  }
 }
 
 }  // namespace ferry

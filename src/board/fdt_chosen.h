@@ -34,4 +34,8 @@ std::vector<uint8_t> fdt_initrd_address(uint64_t address);
 std::vector<uint8_t> patch_fdt_chosen(const std::vector<uint8_t>& blob,
                                       const FdtChosen& chosen, const std::string& name);
 
+// Overwrites /chosen/rng-seed, where the tree has one, with random bytes
+// from the host (in place: the blob keeps its size).
+void randomize_rng_seed(std::vector<uint8_t>& blob);
+
 }  // namespace ferry

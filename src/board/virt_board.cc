@@ -237,6 +237,7 @@ std::unique_ptr<VirtioNet> VirtBoard::make_nic(const BoardConfig& config, const 
 
 void VirtBoard::reset() {
   for (const auto& image : images_) image.apply(ram_);
+  randomize_rng_seed(fdt_);
   ram_.write(fdt_addr_, fdt_.data(), fdt_.size());
   clint_.reset();
   plic_.reset();

@@ -104,6 +104,11 @@ void add_chosen(FdtWriter& w, const VirtFdtParams& p) {
     w.bytes("linux,initrd-start", fdt_initrd_address(p.initrd_start));
     w.bytes("linux,initrd-end", fdt_initrd_address(p.initrd_end));
   }
+  // Filled with fresh random bytes at every reset (randomize_rng_seed), as
+  // QEMU does: without it the guest's random number generator starts
+  // uninitialised, and Linux then draws from its input pool on every
+  // syscall (the stack offset randomisation), which costs dearly.
+  w.bytes("rng-seed", std::vector<uint8_t>(kRngSeedBytes, 0));
   w.end();
 }
 

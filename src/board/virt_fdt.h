@@ -4,7 +4,9 @@
 // devices ferry emulates: cpus, memory, chosen, clint, plic, ns16550a uart,
 // sifive,test (+ /poweroff and /reboot syscon nodes), goldfish rtc and the
 // virtio-mmio slots. QEMU-only nodes (pci, flash, fw-cfg, platform-bus, pmu)
-// and the random /chosen/rng-seed are left out, so the blob is deterministic.
+// are left out. /chosen/rng-seed is there, zero: the board fills it with
+// random bytes at every reset (randomize_rng_seed), so this blob stays
+// deterministic.
 //
 // virt_fdt_address: where QEMU places the blob in RAM (and ferry passes it in
 // a1): below the buffer QEMU holds the tree in (1 MiB for the tree it builds)
@@ -19,6 +21,8 @@
 #include <vector>
 
 namespace ferry {
+
+constexpr size_t kRngSeedBytes = 32;  // as QEMU's
 
 struct VirtFdtParams {
   uint64_t ram_base = 0x80000000;

@@ -67,7 +67,7 @@ std::string DriveOptions::add_device(const std::string& arg, int order) {
   const std::string driver = parts.empty() ? "" : parts[0];
   if (driver != "virtio-blk-device" && driver != "virtio-blk")
     return "-device " + arg + ": unsupported device '" + driver +
-           "' (ferry has virtio-blk-device)";
+           "' (ferry has virtio-blk-device and virtio-net-device)";
   Device dev;
   dev.order = order;
   for (size_t i = 1; i < parts.size(); ++i) {

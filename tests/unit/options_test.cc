@@ -226,11 +226,13 @@ TEST(OptionsTest, UnknownOptionsAreErrors) {
 }
 
 TEST(OptionsTest, KnownQemuOptionsWeLackSayUnsupported) {
-  EXPECT_EQ(err({"-netdev", "user,id=n"}), "ferry: -netdev: unsupported option\n");
   EXPECT_EQ(err({"-enable-kvm"}), "ferry: -enable-kvm: unsupported option\n");
-  EXPECT_EQ(err({"-device", "virtio-net-device"}),
-            "ferry: -device virtio-net-device: unsupported device 'virtio-net-device' (ferry "
-            "has virtio-blk-device)\n");
+  EXPECT_EQ(err({"-device", "virtio-gpu-device"}),
+            "ferry: -device virtio-gpu-device: unsupported device 'virtio-gpu-device' (ferry "
+            "has virtio-blk-device and virtio-net-device)\n");
+  EXPECT_EQ(err({"-netdev", "bridge,id=n"}),
+            "ferry: -netdev bridge,id=n: unsupported network back end 'bridge' (ferry has tap "
+            "and user)\n");
   EXPECT_EQ(err({"--cpu", "rv64"}), "ferry: --cpu: unsupported option\n");
 }
 
