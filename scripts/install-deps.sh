@@ -4,7 +4,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config python3
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  libfdt-dev nlohmann-json3-dev zlib1g-dev
+  libfdt-dev nlohmann-json3-dev zlib1g-dev libslirp-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   qemu-system-misc opensbi u-boot-qemu
   debian-archive-keyring

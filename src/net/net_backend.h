@@ -61,7 +61,10 @@ class NetBackend {
   // --- the poll loop ---
   // Adds the descriptors to watch; `want_frames`: the card can take frames
   // now (else the back end leaves them in the host's queue, if it has one).
-  // May lower *timeout_ms (-1 = none) for the back end's own timers.
+  // May lower *timeout_ms (-1 = none): for the back end's own timers, and
+  // to 0 when it holds frames and the card can take them (a back end may
+  // make frames inside send(), as libslirp does an ARP reply; they wait for
+  // the next handle_poll).
   virtual void add_pollfds(std::vector<pollfd>& fds, int* timeout_ms, bool want_frames) = 0;
   // After poll(): `fds` from index `first` on are this back end's, with
   // their revents; delivers what arrived (while `sink` takes frames).
