@@ -7,7 +7,7 @@ PACKAGES=(
   libfdt-dev nlohmann-json3-dev zlib1g-dev libslirp-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   qemu-system-misc opensbi u-boot-qemu
-  debian-archive-keyring
+  debian-archive-keyring iproute2
   clang libclang-rt-14-dev
 )
 missing=()

@@ -22,6 +22,9 @@ What the guest does at boot (/init, run by the kernel as PID 1):
     work as on any system (init stops the processes, syncs, and asks the
     kernel to power off or restart the board).
 
+`udhcpc -i eth0` configures eth0 from a DHCP lease (address, default route,
+/etc/resolv.conf) through /etc/udhcpc/default.script.
+
 The archive is reproducible: every entry has mtime 0 and uid/gid 0, in a fixed
 order. Nothing here needs root (the /dev/console node is written into the
 archive, not created on the host).
@@ -69,6 +72,36 @@ INITTAB = """\
 PROFILE = """\
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PS1='~ # '
+"""
+
+# What udhcpc runs at each DHCP event (Debian's busybox looks for
+# /etc/udhcpc/default.script; /usr/share/udhcpc/default.script links to it, the
+# path other builds use): the lease's address, default route and DNS servers.
+UDHCPC_SCRIPT = r"""#!/bin/sh
+# udhcpc's hook (guests/linux/make-initramfs.py); udhcpc sets $interface,
+# $ip, $mask (prefix length), $router, $dns, $domain.
+case "$1" in
+  deconfig)
+    ip -4 addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    ip link set "$interface" up
+    while ip route del default dev "$interface" 2>/dev/null; do :; done
+    for r in $router; do
+      ip route add default via "$r" dev "$interface" && break
+    done
+    : >/etc/resolv.conf
+    [ -n "$domain" ] && echo "search $domain" >>/etc/resolv.conf
+    for d in $dns; do
+      echo "nameserver $d" >>/etc/resolv.conf
+    done
+    echo "udhcpc: $interface $ip/$mask router $router dns $dns"
+    ;;
+esac
+exit 0
 """
 
 
@@ -193,7 +226,8 @@ def build(busybox, kernel_root, modules):
 
     a = Cpio()
     for d in ("bin", "dev", "etc", "lib", "lib/modules", f"lib/modules/{version}", "proc",
-              "root", "sbin", "sys", "tmp", "usr", "usr/bin", "usr/sbin"):
+              "root", "sbin", "sys", "tmp", "usr", "usr/bin", "usr/sbin", "etc/udhcpc",
+              "usr/share", "usr/share/udhcpc"):
         a.directory(d)
     a.char_device("dev/console", 5, 1)
     a.file("bin/busybox", bb, 0o755)
@@ -202,6 +236,8 @@ def build(busybox, kernel_root, modules):
     a.file("init", INIT.encode(), 0o755)
     a.file("etc/inittab", INITTAB.encode())
     a.file("etc/profile", PROFILE.encode())
+    a.file("etc/udhcpc/default.script", UDHCPC_SCRIPT.encode(), 0o755)
+    a.symlink("usr/share/udhcpc/default.script", "../../../etc/udhcpc/default.script")
     a.file("etc/modules-load", "".join(m + "\n" for m in order).encode())
     for m in order:
         a.file(f"lib/modules/{version}/{m}.ko", contents[m])

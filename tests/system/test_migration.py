@@ -70,11 +70,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def tcp_socket_in_state(port, state, remote=False):
+def tcp_socket_in_state(port, state, remote=False, proc="/proc"):
     """True when a TCP socket whose local (or, with `remote`, remote) port is
-    `port` is in `state` ("0A" listening, "02" SYN-SENT), per /proc/net/tcp*."""
+    `port` is in `state` ("0A" listening, "02" SYN-SENT), per /proc/net/tcp*
+    (or /proc/PID/net/tcp*: the network namespace of process PID)."""
     column = 2 if remote else 1
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for table in (f"{proc}/net/tcp", f"{proc}/net/tcp6"):
         try:
             with open(table) as f:
                 next(f)
@@ -87,12 +88,12 @@ def tcp_socket_in_state(port, state, remote=False):
     return False
 
 
-def _tcp_listening(port):
-    return tcp_socket_in_state(port, "0A")
+def _tcp_listening(port, proc="/proc"):
+    return tcp_socket_in_state(port, "0A", proc=proc)
 
 
-def _unix_listening(path):
-    with open("/proc/net/unix") as f:
+def _unix_listening(path, proc="/proc"):
+    with open(f"{proc}/net/unix") as f:
         next(f)
         for line in f:
             cols = line.split()
@@ -104,16 +105,22 @@ def _unix_listening(path):
 def wait_listening(uri, vmm, timeout=30.0):
     """Waits until the destination listens on a tcp: or unix: URI (without
     connecting, which would use up its one accept)."""
+    proc = f"/proc/{vmm.proc.pid}"  # the VMM's view: it may run in another network namespace
     if uri.startswith("tcp:"):
         port = int(uri.rsplit(":", 1)[1])
-        check = lambda: _tcp_listening(port)
+        check = lambda: _tcp_listening(port, proc)
     elif uri.startswith("unix:"):
         path = uri[len("unix:"):]
-        check = lambda: _unix_listening(path)
+        check = lambda: _unix_listening(path, proc)
     else:
         return
     deadline = time.monotonic() + timeout
-    while not check():
+    while True:
+        try:
+            if check():
+                break
+        except OSError:  # /proc/PID/net is gone with the process: reported below
+            pass
         if vmm.proc.poll() is not None:
             raise AssertionError(f"{vmm.name} exited ({vmm.proc.returncode}) before listening on "
                                  f"{uri}: {vmm.stderr_text()[-1000:]}")
@@ -129,10 +136,12 @@ class Vmm:
     QMP connection, and (optionally) a serial input pipe."""
 
     def __init__(self, tmpdir, name, args, incoming=None, pass_fds=(), stdin=False, qmp=True,
-                 extra=()):
+                 extra=(), vmm=None, wrapper=()):
+        """`vmm`: the program (default: VMM); `wrapper`: what runs it (e.g.
+        `ip netns exec NS`, which execs it: proc.pid is the VMM's own)."""
         self.name = name
         self.qmp_path = os.path.join(tmpdir, name + ".qmp")
-        argv = [VMM] + list(args)
+        argv = list(wrapper) + [vmm or VMM] + list(args)
         if qmp:
             argv += ["-qmp", f"unix:{self.qmp_path},server,nowait"]
         if incoming:
