@@ -304,8 +304,13 @@ TEST(MigrationConvergeTest, AutoConvergeThrottlesUntilItCompletes) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const uint64_t dirty_bytes_per_second = (counter() - c0) * 2 * 4096;
   const uint64_t link = std::max<uint64_t>(dirty_bytes_per_second / 4, 16384);
+  // The whole working set (256 pages) takes three times the downtime limit to
+  // send, whatever the host's speed sets the link to.
+  const uint64_t working_set_ms = 256 * 4096 * 1000 / link;
+  const uint64_t limit_ms = std::max<uint64_t>(working_set_ms / 3, 1);
   std::string err;
-  ASSERT_TRUE(msrc.set_parameters({{"max-bandwidth", link}, {"downtime-limit", 50}}, &err))
+  ASSERT_TRUE(
+      msrc.set_parameters({{"max-bandwidth", link}, {"downtime-limit", limit_ms}}, &err))
       << err;
   char path[] = "/tmp/ferry-migration-converge-XXXXXX";
   close(mkstemp(path));
@@ -316,7 +321,7 @@ TEST(MigrationConvergeTest, AutoConvergeThrottlesUntilItCompletes) {
   }, 120)) << msrc.query().dump();
   nlohmann::json q = msrc.query();
   EXPECT_EQ(q["status"], "active");  // not converging...
-  EXPECT_GT(q["expected-downtime"].get<int64_t>(), 50) << q.dump();  // ...and why
+  EXPECT_GT(q["expected-downtime"].get<uint64_t>(), limit_ms) << q.dump();  // ...and why
   EXPECT_GT(q["ram"]["dirty-pages-rate"].get<uint64_t>(), 0u);
   EXPECT_FALSE(q.contains("cpu-throttle-percentage"));
   msrc.cancel();
