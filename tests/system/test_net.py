@@ -172,14 +172,20 @@ class FerryNetTest(NetScenarios, unittest.TestCase):
         t = self.topology("ann")
         vm = self.start(t.host, "vm", self.tap(t.tap_src), TAP_GUEST)
         vm.expect(rb"(?m)^NET-UP", timeout=120)
-        cap = t.capture([netns.ETH_P_RARP])
+        cap = t.capture([netns.ETH_P_RARP, netns.ETH_P_ARP])
         time.sleep(0.3)
         asked = time.time()
         vm.qmp.command("announce-self", initial=20, max=100, rounds=3, step=30)
         time.sleep(1.0)
-        rarp = [f for f in cap.stop() if f.src == GUEST_MAC and f.ifname == t.tap_src
-                and f.pkttype != netns.PACKET_OUTGOING]
+        frames = [f for f in cap.stop() if f.src == GUEST_MAC and f.ifname == t.tap_src
+                  and f.pkttype != netns.PACKET_OUTGOING and f.t >= asked]
+        rarp = [f for f in frames if f.ethertype == netns.ETH_P_RARP]
         self.assertEqual(len(rarp), 3, rarp)
+        # The guest's own announce each round (GUEST_ANNOUNCE): a gratuitous
+        # ARP for its address, once its driver acked the round before.
+        garp = [f for f in frames if f.ethertype == netns.ETH_P_ARP
+                and f.data[28:32] == f.data[38:42] == bytes(map(int, GUEST_IP.split(".")))]
+        self.assertEqual(len(garp), 3, frames)
         offsets = [f.t - asked for f in rarp]
         self.assertLess(offsets[0], 0.2, offsets)
         self.assertGreater(offsets[2] - offsets[0], 0.04, offsets)  # 20 ms, then 50 ms later

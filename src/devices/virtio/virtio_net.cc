@@ -196,6 +196,8 @@ void VirtioNet::serve_control() {
       set_needs_reset();
       return;
     }
+    // With EVENT_IDX the driver kicks again only once avail_event says so.
+    if (!chain && queue(kCtrlQueue).enable_notification(ram_, event_idx())) continue;
     if (!chain) return;
     ChainView view(ram_, *chain);
     uint8_t ack = kCtrlErr;
