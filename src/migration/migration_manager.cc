@@ -166,9 +166,10 @@ bool MigrationManager::set_parameters(const nlohmann::json& args, std::string* e
       {"confirm-timeout", 1, 3600000, [](auto& p, uint64_t v) { p.confirm_timeout_ms = v; }},
       // 0: the destination waits for GO as long as it takes.
       {"handover-timeout", 0, 3600000, [](auto& p, uint64_t v) { p.handover_timeout_ms = v; }},
-      {"announce-initial", 1, 100000, [](auto& p, uint64_t v) { p.announce.initial_ms = v; }},
-      {"announce-max", 1, 100000, [](auto& p, uint64_t v) { p.announce.max_ms = v; }},
-      {"announce-rounds", 1, 1000, [](auto& p, uint64_t v) { p.announce.rounds = v; }},
+      // QEMU's bounds, as parse_announce_params (announce-rounds 0: no announce).
+      {"announce-initial", 0, 100000, [](auto& p, uint64_t v) { p.announce.initial_ms = v; }},
+      {"announce-max", 0, 100000, [](auto& p, uint64_t v) { p.announce.max_ms = v; }},
+      {"announce-rounds", 0, 1000, [](auto& p, uint64_t v) { p.announce.rounds = v; }},
       {"announce-step", 1, 10000, [](auto& p, uint64_t v) { p.announce.step_ms = v; }},
   };
   MigrationParameters next = parameters();

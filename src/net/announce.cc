@@ -23,11 +23,11 @@ bool parse_announce_params(const nlohmann::json& args, const std::string& prefix
   struct Field {
     const char* name;
     uint64_t AnnounceParams::*member;
-    uint64_t min, max;  // QEMU's bounds
+    uint64_t min, max;  // QEMU's bounds (migrate_params_check): 0 rounds = no announce
   };
-  static const Field kFields[] = {{"initial", &AnnounceParams::initial_ms, 1, 100000},
-                                  {"max", &AnnounceParams::max_ms, 1, 100000},
-                                  {"rounds", &AnnounceParams::rounds, 1, 1000},
+  static const Field kFields[] = {{"initial", &AnnounceParams::initial_ms, 0, 100000},
+                                  {"max", &AnnounceParams::max_ms, 0, 100000},
+                                  {"rounds", &AnnounceParams::rounds, 0, 1000},
                                   {"step", &AnnounceParams::step_ms, 1, 10000}};
   AnnounceParams next = *params;
   for (const Field& f : kFields) {

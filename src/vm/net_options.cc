@@ -151,21 +151,40 @@ std::string parse_hostfwd(const std::string& rule, HostForward* out) {
 }
 
 std::string NetOptions::add_netdev(const std::string& arg) {
+  const std::string error = parse_netdev(arg);
+  return error.empty() ? "" : "-netdev " + arg + ": " + error;
+}
+
+std::string NetOptions::parse_netdev(const std::string& arg) {
   const std::vector<std::string> parts = split_option_list(arg);
   NetdevConfig d;
-  d.type = parts.empty() ? "" : parts[0];
-  const std::string what = "-netdev " + arg + ": ";
-  if (d.type != "tap" && d.type != "user")
-    return what + "unsupported network back end '" + d.type + "' (ferry has tap and user)";
-  for (size_t i = 1; i < parts.size(); ++i) {
-    const std::string error = apply_netdev_key(d, split_key(parts[i]));
-    if (!error.empty()) return what + error;
+  // The type is the first element, bare ("tap,id=n0") or, as QEMU also
+  // takes it, a type= anywhere ("id=n0,type=tap").
+  size_t first_key = 1;
+  if (!parts.empty() && !parts[0].empty() && parts[0].find('=') == std::string::npos) {
+    d.type = parts[0];
+  } else {
+    first_key = 0;
+    bool typed = false;
+    for (const std::string& part : parts) {
+      const KeyValue kv = split_key(part);
+      if (kv.key == "type") d.type = kv.value, typed = true;
+    }
+    if (!typed) return "Parameter 'type' is missing";
   }
-  if (d.id.empty()) return what + "Parameter 'id' is missing";
+  if (d.type != "tap" && d.type != "user")
+    return "unsupported network back end '" + d.type + "' (ferry has tap and user)";
+  for (size_t i = first_key; i < parts.size(); ++i) {
+    const KeyValue kv = split_key(parts[i]);
+    if (kv.key == "type") continue;
+    const std::string error = apply_netdev_key(d, kv);
+    if (!error.empty()) return error;
+  }
+  if (d.id.empty()) return "Parameter 'id' is missing";
   if (d.type == "tap" && d.ifname.empty() && d.fd < 0)
-    return what + "a tap needs ifname=TAP (made beforehand) or fd=N";
+    return "a tap needs ifname=TAP (made beforehand) or fd=N";
   for (const NetdevConfig& other : netdevs_)
-    if (other.id == d.id) return what + "Duplicate ID '" + d.id + "' for netdev";
+    if (other.id == d.id) return "Duplicate ID '" + d.id + "' for netdev";
   netdevs_.push_back(std::move(d));
   return "";
 }
@@ -176,10 +195,16 @@ bool NetOptions::is_net_device(const std::string& arg) {
 }
 
 std::string NetOptions::add_device(const std::string& arg, int order) {
+  const std::string spelled = "-device " + arg;
+  const std::string error = add_card(arg, order, spelled);
+  return error.empty() ? "" : spelled + ": " + error;
+}
+
+std::string NetOptions::add_card(const std::string& arg, int order, const std::string& spelled) {
   const std::vector<std::string> parts = split_option_list(arg);
   const std::string driver = parts.empty() ? "" : parts[0];
   Card card;
-  card.spelled = "-device " + arg;
+  card.spelled = spelled;
   card.config.order = order;
   for (size_t i = 1; i < parts.size(); ++i) {
     const KeyValue kv = split_key(parts[i]);
@@ -187,19 +212,17 @@ std::string NetOptions::add_device(const std::string& arg, int order) {
       card.config.netdev = kv.value;
     } else if (kv.key == "mac") {
       if (!parse_mac(kv.value, &card.config.mac))
-        return card.spelled + ": Property '" + driver + ".mac' doesn't take value '" + kv.value +
-               "'";
-      if (card.config.mac[0] & 1)
-        return card.spelled + ": " + kv.value + " is a multicast address, not a card's";
+        return "Property '" + driver + ".mac' doesn't take value '" + kv.value + "'";
+      if (card.config.mac[0] & 1) return kv.value + " is a multicast address, not a card's";
       card.has_mac = true;
     } else if (kv.key == "id") {
       card.config.id = kv.value;
     } else {
-      return card.spelled + ": Property '" + driver + "." + kv.key + "' not found";
+      return "Property '" + driver + "." + kv.key + "' not found";
     }
   }
   if (card.config.netdev.empty())
-    return card.spelled + ": a network card needs netdev=ID (a -netdev tap or user)";
+    return "a network card needs netdev=ID (a -netdev tap or user)";
   cards_.push_back(std::move(card));
   return "";
 }
@@ -207,12 +230,14 @@ std::string NetOptions::add_device(const std::string& arg, int order) {
 std::string NetOptions::add_nic(const std::string& arg, int order) {
   const std::vector<std::string> parts = split_option_list(arg);
   const std::string what = "-nic " + arg + ": ";
-  if (parts.empty()) return what + "a back end type is needed (tap or user)";
+  if (parts.empty() || parts[0].empty()) return what + "a back end type is needed (tap or user)";
   if (parts[0] == "none") return "";
-  std::string netdev = parts[0];
+  // The back end's options go to a -netdev, the card's to a -device, both
+  // named with an id of their own; messages name the -nic.
+  std::string netdev;
   std::string device = "virtio-net-device";
   const std::string id = "__nic" + std::to_string(nic_count_++);
-  for (size_t i = 1; i < parts.size(); ++i) {
+  for (size_t i = 0; i < parts.size(); ++i) {
     const KeyValue kv = split_key(parts[i]);
     if (kv.key == "model") {
       if (kv.value != "virtio-net-device" && kv.value != "virtio" && kv.value != "virtio-net")
@@ -225,13 +250,13 @@ std::string NetOptions::add_nic(const std::string& arg, int order) {
     } else {
       std::string escaped;
       for (char c : parts[i]) escaped += c == ',' ? std::string(",,") : std::string(1, c);
-      netdev += "," + escaped;
+      netdev += escaped + ",";
     }
   }
-  std::string error = add_netdev(netdev + ",id=" + id);
-  if (!error.empty()) return what + error.substr(error.find(": ") + 2);
-  error = add_device(device + ",netdev=" + id, order);
-  if (!error.empty()) return what + error.substr(error.find(": ") + 2);
+  std::string error = parse_netdev(netdev + "id=" + id);
+  if (!error.empty()) return what + error;
+  error = add_card(device + ",netdev=" + id, order, "-nic " + arg);
+  if (!error.empty()) return what + error;
   return "";
 }
 

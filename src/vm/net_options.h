@@ -8,6 +8,8 @@
 //   -device virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56][,id=NAME]
 //   -nic tap|user,…[,mac=…][,model=virtio-net-device]   a back end and its card in one
 //
+// As QEMU, the back end's type may also be given as type= ("-netdev id=n0,type=user").
+//
 // Cards without mac= get QEMU's default addresses (52:54:00:12:34:56, then
 // …:57 and so on, skipping the ones given). ferry runs no ifup scripts: a
 // tap is made and attached beforehand.
@@ -33,6 +35,10 @@ class NetOptions {
   std::string resolve(std::vector<NetdevConfig>* netdevs, std::vector<NicConfig>* nics) const;
 
  private:
+  // The -netdev / -device without the option's name in the message.
+  std::string parse_netdev(const std::string& arg);
+  std::string add_card(const std::string& arg, int order, const std::string& spelled);
+
   struct Card {
     NicConfig config;
     bool has_mac = false;

@@ -15,19 +15,18 @@
 #include "memory/address_space.h"
 #include "state_roundtrip.h"
 #include "test_files.h"
+#include "virtqueue_driver.h"
 
 namespace ferry {
 namespace {
 
 constexpr uint64_t kBase = 0x80000000;
-constexpr uint64_t kDesc = kBase + 0x1000, kAvail = kBase + 0x2000, kUsed = kBase + 0x3000;
+constexpr uint64_t kRings = kBase + 0x1000;
 constexpr uint64_t kHeader = kBase + 0x4000, kData = kBase + 0x5000, kStatus = kBase + 0x9000;
 constexpr uint16_t kQueueSize = 8;
 
-struct CountingIrq : IrqLine {
-  void set_level(bool high) override { level = high; }
-  bool level = false;
-};
+using test_util::MmioDriver;
+using test_util::VirtqueueDriver;
 
 class VirtioBlkTest : public ::testing::Test {
  protected:
@@ -35,6 +34,7 @@ class VirtioBlkTest : public ::testing::Test {
     bus_.set_device_lock(&device_lock_);
     blk_ = std::make_unique<VirtioBlk>(bus_, ram_, &irq_, RawImage::open(disk_.path(), false),
                                        VirtioBlkConfig{"SERIAL-7", false});
+    drv_ = std::make_unique<MmioDriver>(*blk_, device_lock_);
     blk_->vm_state_changed(true);
   }
   ~VirtioBlkTest() override { blk_->vm_state_changed(false); }
@@ -44,40 +44,20 @@ class VirtioBlkTest : public ::testing::Test {
     for (size_t i = 0; i < d.size(); ++i) d[i] = static_cast<uint8_t>(i * 7 + i / 512);
     return d;
   }
-  uint32_t reg(uint64_t off) {
-    std::lock_guard<std::mutex> l(device_lock_);
-    return static_cast<uint32_t>(blk_->mmio_read(off, 4));
-  }
-  void set(uint64_t off, uint32_t v) {
-    std::lock_guard<std::mutex> l(device_lock_);
-    blk_->mmio_write(off, 4, v);
-  }
+  uint32_t reg(uint64_t off) { return drv_->reg(off); }
+  void set(uint64_t off, uint32_t v) { drv_->set(off, v); }
   // The driver's side of the handshake, one queue.
   void bring_up() {
-    set(0x70, 0);
-    set(0x70, 1 | 2);
-    set(0x24, 1);
-    set(0x20, 1);  // VIRTIO_F_VERSION_1 (bit 32)
-    set(0x70, 1 | 2 | 8);
-    ASSERT_EQ(reg(0x70) & 8, 8u);
-    set(0x30, 0);
+    ASSERT_TRUE(drv_->negotiate(1ull << 32));  // VIRTIO_F_VERSION_1
     ASSERT_EQ(reg(0x34), 256u);
-    set(0x38, kQueueSize);
-    set(0x80, static_cast<uint32_t>(kDesc));
-    set(0x90, static_cast<uint32_t>(kAvail));
-    set(0xa0, static_cast<uint32_t>(kUsed));
-    set(0x44, 1);
-    set(0x70, 1 | 2 | 8 | 4);
+    vq_ = std::make_unique<VirtqueueDriver>(ram_, kRings, kQueueSize);
+    vq_->attach(*drv_, 0);
+    drv_->set_driver_ok();
   }
   void desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next) {
-    uint8_t d[16];
-    std::memcpy(d, &addr, 8);
-    std::memcpy(d + 8, &len, 4);
-    std::memcpy(d + 12, &flags, 2);
-    std::memcpy(d + 14, &next, 2);
-    ram_.write(kDesc + 16ull * i, d, 16);
+    vq_->desc(i, addr, len, flags, next);
   }
-  // Header, data, status as a chain from descriptor 0; returns the used length.
+  // Header, data, status as a chain from descriptor 0.
   void request(uint32_t type, uint64_t sector, uint32_t data_len, bool device_writes_data) {
     uint8_t h[16] = {};
     std::memcpy(h, &type, 4);
@@ -90,23 +70,11 @@ class VirtioBlkTest : public ::testing::Test {
     publish(0);
   }
   void publish(uint16_t head) {
-    uint16_t idx;
-    ram_.read(kAvail + 2, &idx, 2);
-    ram_.write(kAvail + 4 + 2u * (idx % kQueueSize), &head, 2);
-    ++idx;
-    ram_.write(kAvail + 2, &idx, 2);
-    set(0x50, 0);
+    vq_->publish(head);
+    drv_->notify(0);
   }
   // Waits for the device to return `count` chains in all.
-  bool wait_used(uint16_t count) {
-    for (int i = 0; i < 2000; ++i) {
-      uint16_t used;
-      ram_.read(kUsed + 2, &used, 2);
-      if (used == count) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return false;
-  }
+  bool wait_used(uint16_t count) { return vq_->wait_used(count); }
   uint8_t status() {
     uint8_t s;
     ram_.read(kStatus, &s, 1);
@@ -117,8 +85,10 @@ class VirtioBlkTest : public ::testing::Test {
   GuestRam ram_;
   AddressSpace bus_;
   std::mutex device_lock_;
-  CountingIrq irq_;
+  test_util::RecordingIrq irq_;
   std::unique_ptr<VirtioBlk> blk_;
+  std::unique_ptr<MmioDriver> drv_;
+  std::unique_ptr<VirtqueueDriver> vq_;
 };
 
 TEST_F(VirtioBlkTest, IdentifiesAndNegotiates) {
@@ -142,10 +112,10 @@ TEST_F(VirtioBlkTest, ReadWriteFlushGetId) {
   ram_.read(kData, got.data(), got.size());
   const std::vector<uint8_t> want = pattern();
   EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin() + 1024));
-  EXPECT_TRUE(irq_.level);
+  EXPECT_TRUE(irq_.level());
   EXPECT_EQ(reg(0x60) & 1, 1u);
   set(0x64, 1);
-  EXPECT_FALSE(irq_.level);
+  EXPECT_FALSE(irq_.level());
 
   std::vector<uint8_t> data(512, 0xab);
   ram_.write(kData, data.data(), data.size());
@@ -188,9 +158,7 @@ TEST_F(VirtioBlkTest, BrokenChainsAskForAResetAndTouchNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(reg(0x70) & 64, 64u);  // DEVICE_NEEDS_RESET
   EXPECT_EQ(reg(0x60) & 2, 2u);    // a configuration-change interrupt
-  uint16_t used;
-  ram_.read(kUsed + 2, &used, 2);
-  EXPECT_EQ(used, 0u);
+  EXPECT_EQ(vq_->used_idx(), 0u);
 
   // After a reset, a buffer outside RAM is refused the same way.
   bring_up();

@@ -173,9 +173,12 @@ void VirtioNet::visit_device_state(StateVisitor& v) {
   }
   v.bytes("backend", backend_state, 256u << 20);
   if (!v.loading()) return;
-  // The guest keeps the address it read at probe time: it travels.
+  // The guest keeps the address it read at probe time: it travels. So
+  // does the link state, as in QEMU: the guest's driver saw it and hears of
+  // a change only through a configuration interrupt.
   config_.mac = mac_from_u64(mac);
-  status_ = static_cast<uint16_t>((status & kStatusAnnounce) | (link_up_ ? kStatusLinkUp : 0));
+  status_ = static_cast<uint16_t>(status & (kStatusAnnounce | kStatusLinkUp));
+  link_up_.store((status & kStatusLinkUp) != 0);
   const uint64_t missing = driver_features() & kOffloadFeatures & ~device_features();
   if (missing)
     throw std::runtime_error("virtio-net: the guest uses checksum and segmentation offloads, which "
@@ -361,16 +364,21 @@ bool VirtioNet::deliver_frame(const uint8_t* frame, size_t len) {
         if (!mergeable) break;
       }
       if (room >= total) break;
-      if (!mergeable && !chains.empty()) {  // one buffer, too small for this frame
-        q.unpop(1);
+      // One buffer too small for this frame, or the whole ring too small:
+      // no buffer the driver may add makes room for it.
+      if ((!mergeable && !chains.empty()) || chains.size() >= q.size) {
+        q.unpop(static_cast<uint16_t>(chains.size()));
         return ++rx_dropped_, true;
       }
-      q.unpop(static_cast<uint16_t>(chains.size()));
-      chains.clear();
-      room = 0;
-      // Out of buffers: wait for the driver to add some (and say so).
+      // Out of buffers: wait for the driver to add some (and say so), with
+      // the chains in hand still taken, so that with EVENT_IDX the driver
+      // is asked to notify past them. Some may have come meanwhile: take
+      // them too.
       rx_blocked_.store(true);
-      if (!q.enable_notification(ram_, event_idx())) return false;
+      if (!q.enable_notification(ram_, event_idx())) {
+        q.unpop(static_cast<uint16_t>(chains.size()));
+        return false;
+      }
       rx_blocked_.store(false);
     }
   } catch (const VirtqueueError&) {
@@ -404,7 +412,7 @@ void VirtioNet::send_announce_round() {
   std::vector<uint8_t> frame = make_announce_frame(config_.mac);
   if (backend_->has_vnet_header()) frame.insert(frame.begin(), kHeaderSize, 0);
   iovec iov{frame.data(), frame.size()};
-  {
+  if (link_up_.load()) {  // a card with its link down sends nothing, as QEMU
     std::lock_guard<std::mutex> lock(backend_mutex_);
     if (backend_->send(&iov, 1)) ++announces_;
   }
