@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "migration/migration_internal.h"
+#include "net/announce.h"
 #include "vm/vm.h"
 
 namespace ferry {
@@ -166,14 +167,16 @@ bool MigrationManager::set_parameters(const nlohmann::json& args, std::string* e
       {"confirm-timeout", 1, 3600000, [](auto& p, uint64_t v) { p.confirm_timeout_ms = v; }},
       // 0: the destination waits for GO as long as it takes.
       {"handover-timeout", 0, 3600000, [](auto& p, uint64_t v) { p.handover_timeout_ms = v; }},
-      // QEMU's bounds, as parse_announce_params (announce-rounds 0: no announce).
-      {"announce-initial", 0, 100000, [](auto& p, uint64_t v) { p.announce.initial_ms = v; }},
-      {"announce-max", 0, 100000, [](auto& p, uint64_t v) { p.announce.max_ms = v; }},
-      {"announce-rounds", 0, 1000, [](auto& p, uint64_t v) { p.announce.rounds = v; }},
-      {"announce-step", 1, 10000, [](auto& p, uint64_t v) { p.announce.step_ms = v; }},
   };
   MigrationParameters next = parameters();
+  // The announce-* schedule: parse_announce_params has QEMU's bounds.
+  const nlohmann::json announce_keys = announce_params_json(next.announce, "announce-");
+  nlohmann::json announce_args = nlohmann::json::object();
   for (const auto& [key, value] : args.items()) {
+    if (announce_keys.contains(key)) {
+      announce_args[key] = value;
+      continue;
+    }
     const Setting* setting = nullptr;
     for (const Setting& s : kSettings)
       if (key == s.name) setting = &s;
@@ -189,6 +192,7 @@ bool MigrationManager::set_parameters(const nlohmann::json& args, std::string* e
     }
     setting->set(next, value.get<uint64_t>());
   }
+  if (!parse_announce_params(announce_args, "announce-", &next.announce, error)) return false;
   std::lock_guard<std::mutex> lock(mutex_);
   params_ = next;
   max_bandwidth_live_.store(next.max_bandwidth);

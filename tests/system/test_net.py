@@ -201,7 +201,7 @@ class FerryNetTest(NetScenarios, unittest.TestCase):
             vm.set_parameters(announce_rounds=1001)
         self.assertIn("announce-rounds", bad.exception.desc)
         with self.assertRaises(QmpError):
-            vm.qmp.command("announce-self", initial=0, max=100, rounds=1, step=10)
+            vm.qmp.command("announce-self", initial=10, max=100, rounds=1, step=0)
 
         shown = vm.qmp.command("human-monitor-command", **{"command-line": "info network"})
         self.assertIn(GUEST_MAC, shown)
