@@ -53,10 +53,11 @@ TapBackend::TapBackend(const NetdevConfig& config)
     std::strncpy(ifr.ifr_name, ifname_.c_str(), IFNAMSIZ - 1);
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (config.vnet_hdr && can_vnet ? IFF_VNET_HDR : 0);
     if (ioctl(fd_, TUNSETIFF, &ifr) < 0) {
-      const std::string reason = errno_text();
+      const int err = errno;
       close(fd_);
-      throw std::runtime_error(what + "could not open tap '" + ifname_ + "': " + reason +
-                               (errno == EBUSY ? " (in use, or not a tap)" : ""));
+      throw std::runtime_error(what + "could not open tap '" + ifname_ + "': " +
+                               std::strerror(err) +
+                               (err == EBUSY ? " (in use, or not a tap)" : ""));
     }
     vnet_hdr_ = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
   }

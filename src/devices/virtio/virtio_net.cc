@@ -124,6 +124,7 @@ void VirtioNet::apply_offloads() {
   o.tso4 = f & kFeatureGuestTso4;
   o.tso6 = f & kFeatureGuestTso6;
   o.ecn = f & kFeatureGuestEcn;
+  std::lock_guard<std::mutex> lock(backend_mutex_);  // the I/O thread uses the back end too
   backend_->set_offloads(o);
 }
 
