@@ -9,8 +9,12 @@
 #    damaged copies. It is made anew each time, by the ferry of this tree, so it
 #    follows the current stream format;
 # 3. runs the fuzzer for FUZZ_SECONDS (default 75). A crash, a sanitizer report, an
-#    input that takes over 10 s, or memory over the limit ends it non-zero; the
-#    input is kept in build-fuzz/artifacts/ (replay: build-fuzz/stream_fuzzer FILE).
+#    input that takes over 10 s, memory over the limit, or a single allocation over
+#    64 MiB (a length read from the input believed: no state of the fuzzer's
+#    4 MiB VM needs one; the largest bounded one is a device section's 16 MiB)
+#    ends it non-zero; the input is kept in build-fuzz/artifacts/ (replay:
+#    build-fuzz/stream_fuzzer FILE; with FERRY_FUZZ_VERBOSE=1 it prints what each
+#    input came to: "loaded" or the loader's message).
 #
 # Environment: FUZZ_SECONDS (75), JOBS (build parallelism, default nproc).
 set -euo pipefail
@@ -48,7 +52,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 timeout --kill-after=30 $((FUZZ_SECONDS + 300)) \
   "$OUT/stream_fuzzer" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-    -max_len="$max_len" -artifact_prefix="$OUT/artifacts/" -print_final_stats=1 \
+    -malloc_limit_mb=64 -max_len="$max_len" -artifact_prefix="$OUT/artifacts/" -print_final_stats=1 \
     "$OUT/corpus" "$OUT/seeds" >"$log" 2>&1 || rc=$?
 
 artifacts=$(find "$OUT/artifacts" -type f | sort)

@@ -106,6 +106,14 @@ class LoadVisitor : public StateVisitor {
                " exceeds the maximum " + std::to_string(max_len));
       return;
     }
+    // A device's state is in memory: a length past its end is refused before
+    // a buffer of that size is made (the bound above may be far larger).
+    if (len > in_.bytes_left()) {
+      in_.fail(where() + "." + std::string(n) + ": length " + std::to_string(len) +
+               " runs past the end of the state (" + std::to_string(in_.bytes_left()) +
+               " bytes left; the stream is corrupt)");
+      return;
+    }
     v.resize(len);
     in_.bytes(v.data(), len);
   }

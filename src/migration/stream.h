@@ -9,6 +9,7 @@
 // Threads: a writer or a reader is used by one thread at a time.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -85,6 +86,12 @@ class StreamReader {
     if (error_.empty()) error_ = message;
   }
   uint64_t bytes_read() const { return read_; }
+  // An in-memory payload: how many bytes are left to read, so that a length
+  // read from it can be checked before anything is allocated. SIZE_MAX when
+  // reading from a channel (not known).
+  size_t bytes_left() const {
+    return channel_ ? SIZE_MAX : buffer_.size() - std::min(pos_, buffer_.size());
+  }
   // True when the stream ended cleanly at a boundary (no bytes pending).
   bool at_eof();
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "migration/channel.h"
@@ -63,6 +64,55 @@ TEST(StateCodecTest, ATableLargerThanItsBoundIsRefusedBeforeAllocating) {
   StreamWriter w(sink);
   save_state_fields(a, 1, w);
   EXPECT_FALSE(w.ok());
+}
+
+// A byte string whose bound is far above any state's size (as a back end's
+// opaque state), and a field after it.
+class BlobDevice : public StateOwner {
+ public:
+  std::string_view state_name() const override { return "test-blob"; }
+  int state_version() const override { return 1; }
+  void visit_state(StateVisitor& v) override {
+    v.bytes("blob", blob, size_t{1} << 30);
+    v.field("after", after);
+  }
+  std::vector<uint8_t> blob;
+  uint32_t after = 0;
+};
+
+TEST(StateCodecTest, AByteStringLongerThanTheStateIsRefusedBeforeAllocating) {
+  BlobDevice a, b;
+  a.blob = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  a.after = 7;
+  std::vector<uint8_t> bytes = save(a);
+  ASSERT_EQ(load(b, bytes), "");
+  EXPECT_EQ(b.blob, a.blob);
+  EXPECT_EQ(b.after, 7u);
+
+  // The length follows the field's tag and name: claim 512 MiB, within the
+  // field's bound but far past the end of the state.
+  const std::string name = "blob";
+  auto at = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
+  ASSERT_NE(at, bytes.end());
+  const size_t len_at = static_cast<size_t>(at - bytes.begin()) + name.size();
+  bytes[len_at] = 0, bytes[len_at + 1] = 0, bytes[len_at + 2] = 0, bytes[len_at + 3] = 0x20;
+  BlobDevice c;
+  const std::string err = load(c, bytes);
+  EXPECT_NE(err.find("section 'test-blob'.blob: length 536870912 runs past the end of the state"),
+            std::string::npos)
+      << err;
+  EXPECT_LT(c.blob.capacity(), size_t{1} << 20);  // nothing of the claimed size was made
+  // One byte more than there is: refused too; exactly what is left loads
+  // (the field after it is then missing, which the loader reports).
+  const size_t left = bytes.size() - (len_at + 4);
+  for (size_t claim : {left + 1, left}) {
+    bytes[len_at] = static_cast<uint8_t>(claim), bytes[len_at + 1] = static_cast<uint8_t>(claim >> 8);
+    bytes[len_at + 2] = 0, bytes[len_at + 3] = 0;
+    BlobDevice d;
+    const std::string e = load(d, bytes);
+    EXPECT_EQ(e.find("runs past the end") != std::string::npos, claim > left) << e;
+    EXPECT_NE(e, "");
+  }
 }
 
 TEST(StateCodecTest, ASubsectionTravelsOnlyWhenNeeded) {

@@ -32,6 +32,11 @@ constexpr unsigned kTxBatch = 64;
 constexpr unsigned kTxChainsPerPass = 256;  // then receive gets its turn
 constexpr uint8_t kCtrlOk = 0, kCtrlErr = 1;
 constexpr uint8_t kCtrlClassAnnounce = 3, kCtrlAnnounceAck = 0;
+// The back end's migration state: libslirp's is 135 bytes (ip_id and the
+// DHCP leases; guestfwd connections, which would add their socket buffers,
+// are refused), a tap has none. 1 MiB, as ferry-stream's limit for a byte
+// string, leaves room to spare.
+constexpr size_t kMaxBackendState = 1u << 20;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -172,7 +177,7 @@ void VirtioNet::visit_device_state(StateVisitor& v) {
     std::lock_guard<std::mutex> lock(backend_mutex_);
     backend_state = backend_->save_state();
   }
-  v.bytes("backend", backend_state, 256u << 20);
+  v.bytes("backend", backend_state, kMaxBackendState);
   if (!v.loading()) return;
   // The guest keeps the address it read at probe time: it travels. So
   // does the link state, as in QEMU: the guest's driver saw it and hears of
