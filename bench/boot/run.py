@@ -27,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common.host import describe_binary, tree_commit  # noqa: E402
+from common.host import describe_binary, exit_status, tree_commit  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STEPS = [("kernel", rb"Linux version "), ("/init", rb"Run /init as init process"),
@@ -130,12 +130,7 @@ def main():
         ratio = (f"{med['ferry']['prompt'] / med['QEMU']['prompt']:.2f}"
                  if "ferry" in med and "QEMU" in med else "-")
         print(f"{smp:>5}  {cell('QEMU'):>28}  {cell('ferry'):>28}  {ratio:>17}")
-    if failed:
-        print("\nFAILED:")
-        for f in failed:
-            print("  " + f)
-        return 1
-    return 0
+    return exit_status(failed)
 
 
 if __name__ == "__main__":

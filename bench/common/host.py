@@ -33,3 +33,14 @@ def describe_binary(binary):
     except (OSError, subprocess.SubprocessError, IndexError):
         version = "?"
     return f"{path} (modified {built}; {version})"
+
+
+def exit_status(failed):
+    """Lists the failed runs under 'FAILED:' and gives the script's exit status:
+    1 when a run failed (its figures were left out), 0 otherwise."""
+    if not failed:
+        return 0
+    print("\nFAILED:")
+    for f in failed:
+        print("  " + f)
+    return 1

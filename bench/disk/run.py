@@ -60,7 +60,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 from common.qmp import QMPClient, QMPError, QMPClosed, unix_spec, remove_stale  # noqa: E402
-from common.host import describe_binary, tree_commit  # noqa: E402
+from common.host import describe_binary, exit_status, tree_commit  # noqa: E402
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -444,12 +444,7 @@ def main():
                "dst MB on host"], "< 1: ferry faster / fewer bytes")
     print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{time.monotonic() - t_start:.0f} s")
-    if failed:
-        print("\nFAILED:")
-        for f in failed:
-            print("  " + f)
-        return 1
-    return 0
+    return exit_status(failed)
 
 
 if __name__ == "__main__":

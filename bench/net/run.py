@@ -313,7 +313,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "client":
 # ---------------------------------------------------------------------------------------
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, SYSTEM_TESTS)
-from common.host import describe_binary, tree_commit  # noqa: E402
+from common.host import describe_binary, exit_status, tree_commit  # noqa: E402
 import netns  # noqa: E402
 import paths  # noqa: E402
 import test_net_qemu as nq  # noqa: E402
@@ -690,12 +690,7 @@ def main():
               f"for its ACK, so only the probe sends again.")
     print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{time.monotonic() - t_start:.0f} s")
-    if failed:
-        print("\nFAILED:")
-        for f in failed:
-            print("  " + f)
-        return 1
-    return 0
+    return exit_status(failed)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,6 @@ namespace {
 
 std::vector<std::string> split_commas(std::string_view s) { return split_option_list(s); }
 
-std::optional<bool> parse_bool(std::string_view v) {
-  if (v == "on" || v == "yes" || v == "true" || v == "y") return true;
-  if (v == "off" || v == "no" || v == "false" || v == "n") return false;
-  return std::nullopt;
-}
-
 // Applies socket options (everything after the address) to `spec`.
 bool parse_socket_options(const std::vector<std::string>& opts, ChardevSpec* spec,
                           std::string* error) {
@@ -30,19 +24,20 @@ bool parse_socket_options(const std::vector<std::string>& opts, ChardevSpec* spe
       key = "wait";
       value = "off";
     }
-    std::optional<bool> b = parse_bool(value);
+    bool on = false;
+    const bool is_bool = parse_option_bool(value, &on);
     if (key == "server" || key == "wait" || key == "nodelay") {
-      if (!b) {
+      if (!is_bool) {
         *error = "chardev '" + spec->text + "': parameter '" + key +
                  "' expects 'on' or 'off'";
         return false;
       }
-      if (key == "server") spec->server = *b;
+      if (key == "server") spec->server = on;
       if (key == "wait") {
-        spec->wait = *b;
+        spec->wait = on;
         wait_given = true;
       }
-      if (key == "nodelay") spec->nodelay = *b;
+      if (key == "nodelay") spec->nodelay = on;
     } else if (key.empty()) {
       *error = "chardev '" + spec->text + "': empty option";
       return false;

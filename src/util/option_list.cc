@@ -20,4 +20,10 @@ std::vector<std::string> split_option_list(std::string_view text) {
   return parts;
 }
 
+bool parse_option_bool(std::string_view text, bool* out) {
+  if (text == "on" || text == "yes" || text == "true" || text == "y") return *out = true, true;
+  if (text == "off" || text == "no" || text == "false" || text == "n") return *out = false, true;
+  return false;
+}
+
 }  // namespace ferry

@@ -11,4 +11,8 @@ namespace ferry {
 // Splits at single commas; ",," becomes a ',' inside an element.
 std::vector<std::string> split_option_list(std::string_view text);
 
+// A boolean option value as QEMU reads one: on/yes/true/y or off/no/false/n.
+// False (and *out untouched) for anything else.
+bool parse_option_bool(std::string_view text, bool* out);
+
 }  // namespace ferry

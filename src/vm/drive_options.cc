@@ -5,15 +5,6 @@
 #include "util/option_list.h"
 
 namespace ferry {
-namespace {
-
-bool parse_bool(const std::string& v, bool* out) {
-  if (v == "on" || v == "yes" || v == "true") return *out = true, true;
-  if (v == "off" || v == "no" || v == "false") return *out = false, true;
-  return false;
-}
-
-}  // namespace
 
 std::string DriveOptions::add_drive(const std::string& arg) {
   Drive d;
@@ -36,7 +27,7 @@ std::string DriveOptions::add_drive(const std::string& arg) {
     } else if (key == "id") {
       d.config.id = value;
     } else if (key == "readonly") {
-      if (!parse_bool(value, &d.config.read_only))
+      if (!parse_option_bool(value, &d.config.read_only))
         return "-drive " + arg + ": Parameter 'readonly' expects 'on' or 'off'";
     } else if (key == "cache") {
       static const std::set<std::string> kModes = {"writeback", "none", "writethrough",

@@ -10,12 +10,6 @@
 namespace ferry {
 namespace {
 
-bool parse_bool(const std::string& v, bool* out) {
-  if (v == "on" || v == "yes" || v == "true") return *out = true, true;
-  if (v == "off" || v == "no" || v == "false") return *out = false, true;
-  return false;
-}
-
 bool parse_port(const std::string& text, uint16_t* port) {
   if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos)
     return false;
@@ -60,12 +54,12 @@ std::string apply_netdev_key(NetdevConfig& d, const KeyValue& kv) {
                "beforehand and use " + k + "=no)";
     } else if (k == "vnet_hdr") {
       bool on;
-      if (!parse_bool(v, &on)) return "Parameter 'vnet_hdr' expects 'on' or 'off'";
+      if (!parse_option_bool(v, &on)) return "Parameter 'vnet_hdr' expects 'on' or 'off'";
       d.vnet_hdr = on;
       d.vnet_hdr_required = on;
     } else if (k == "vhost") {
       bool on;
-      if (!parse_bool(v, &on) || on) return "vhost=on is not supported";
+      if (!parse_option_bool(v, &on) || on) return "vhost=on is not supported";
     } else if (k == "queues") {
       if (v != "1") return "only queues=1 is supported";
     } else {
@@ -80,7 +74,7 @@ std::string apply_netdev_key(NetdevConfig& d, const KeyValue& kv) {
   else if (k == "dns") d.dns = v;
   else if (k == "hostname") d.hostname = v;
   else if (k == "restrict") {
-    if (!parse_bool(v, &d.restrict)) return "Parameter 'restrict' expects 'on' or 'off'";
+    if (!parse_option_bool(v, &d.restrict)) return "Parameter 'restrict' expects 'on' or 'off'";
   } else if (k == "hostfwd") {
     HostForward fwd;
     const std::string error = parse_hostfwd(v, &fwd);
@@ -88,7 +82,7 @@ std::string apply_netdev_key(NetdevConfig& d, const KeyValue& kv) {
     d.hostfwd.push_back(fwd);
   } else if (k == "ipv4") {
     bool on;
-    if (!parse_bool(v, &on) || !on) return "ipv4=off is not supported";
+    if (!parse_option_bool(v, &on) || !on) return "ipv4=off is not supported";
   } else {
     return "Invalid parameter '" + k + "'";
   }

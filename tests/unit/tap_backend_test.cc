@@ -35,13 +35,20 @@ using Frame = std::vector<uint8_t>;
 constexpr uint16_t kTestEthertype = 0x88b5;  // IEEE local experimental
 constexpr size_t kVnetHeader = 12;
 
-std::string construct_error(const NetdevConfig& c) {
+// The back end, or null with the reason in *error.
+std::unique_ptr<TapBackend> open_backend(const NetdevConfig& c, std::string* error) {
   try {
-    TapBackend tap(c);
+    return std::make_unique<TapBackend>(c);
   } catch (const std::runtime_error& e) {
-    return e.what();
+    *error = e.what();
+    return nullptr;
   }
-  return "";
+}
+
+std::string construct_error(const NetdevConfig& c) {
+  std::string error;
+  open_backend(c, &error);
+  return error;
 }
 
 NetdevConfig tap_config() {
@@ -345,13 +352,7 @@ TEST_F(TapBackendTest, OpensAnExistingTapByName) {
   std::unique_ptr<TapBackend> tap;
   std::string error;
   c.vnet_hdr = false;
-  netns_->run([&] {
-    try {
-      tap = std::make_unique<TapBackend>(c);
-    } catch (const std::runtime_error& e) {
-      error = e.what();
-    }
-  });
+  netns_->run([&] { tap = open_backend(c, &error); });
   ASSERT_TRUE(tap) << error;
   EXPECT_FALSE(tap->has_vnet_header());  // vnet_hdr=off
   const Frame out = test_frame(7);
@@ -361,13 +362,7 @@ TEST_F(TapBackendTest, OpensAnExistingTapByName) {
   // vnet_hdr (the default): the header when the kernel has it.
   c.vnet_hdr = true;
   c.vnet_hdr_required = true;
-  netns_->run([&] {
-    try {
-      tap = std::make_unique<TapBackend>(c);
-    } catch (const std::runtime_error& e) {
-      error = e.what();
-    }
-  });
+  netns_->run([&] { tap = open_backend(c, &error); });
   ASSERT_TRUE(tap) << error;
   EXPECT_TRUE(tap->has_vnet_header());
   tap.reset();
