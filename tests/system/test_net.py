@@ -37,6 +37,7 @@ import netns
 import paths
 from net_scenarios import (ECHO_PORT, GUEST_IP, GUEST_MAC, HOST_PORT, HOST_SERVICE, TAP_GUEST,
                            NetScenarios, event_time)
+from qmp import QmpError
 from test_migration import wait_listening, wait_migration
 
 BULK_PORT = 7001
@@ -154,8 +155,8 @@ class FerryNetTest(NetScenarios, unittest.TestCase):
         before = netns.StreamClient(a, "127.0.0.1", ECHO_PORT)
         before.wait_echoes(10, timeout=30)
         self.assert_stream_whole(before.finish(), before.echoes())
-        time.sleep(1)  # a few refused tries at the source host's 10.0.2.2
-        self.assertRegex(src.output(), rb"Connection refused")
+        # The guest's tries at the source host's 10.0.2.2, where nothing listens.
+        src.expect(rb"Connection refused", timeout=30)
         self.assertNotRegex(src.output(), rb"(?m)^HOST-REACHED")
 
         src.qmp.command("migrate", uri=uri)
@@ -173,20 +174,28 @@ class FerryNetTest(NetScenarios, unittest.TestCase):
         vm = self.start(t.host, "vm", self.tap(t.tap_src), TAP_GUEST)
         vm.expect(rb"(?m)^NET-UP", timeout=120)
         cap = t.capture([netns.ETH_P_RARP, netns.ETH_P_ARP])
-        time.sleep(0.3)
+        guest_ip = bytes(map(int, GUEST_IP.split(".")))
+
+        def announces():
+            """The RARPs and the guest's gratuitous ARPs seen since `asked`."""
+            frames = [f for f in cap.frames() if f.src == GUEST_MAC and f.ifname == t.tap_src
+                      and f.pkttype != netns.PACKET_OUTGOING and f.t >= asked]
+            return ([f for f in frames if f.ethertype == netns.ETH_P_RARP],
+                    [f for f in frames if f.ethertype == netns.ETH_P_ARP
+                     and f.data[28:32] == f.data[38:42] == guest_ip])
+
         asked = time.time()
         # Rounds at +0, +150 and +450 ms: time for the guest to ack each one.
         vm.qmp.command("announce-self", initial=150, max=1000, rounds=3, step=150)
-        time.sleep(1.5)
-        frames = [f for f in cap.stop() if f.src == GUEST_MAC and f.ifname == t.tap_src
-                  and f.pkttype != netns.PACKET_OUTGOING and f.t >= asked]
-        rarp = [f for f in frames if f.ethertype == netns.ETH_P_RARP]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and min(map(len, announces())) < 3:
+            time.sleep(0.05)
+        cap.stop()
+        rarp, garp = announces()
         self.assertEqual(len(rarp), 3, rarp)
         # The guest's own announce each round (GUEST_ANNOUNCE): a gratuitous
         # ARP for its address, once its driver acked the round before.
-        garp = [f for f in frames if f.ethertype == netns.ETH_P_ARP
-                and f.data[28:32] == f.data[38:42] == bytes(map(int, GUEST_IP.split(".")))]
-        self.assertEqual(len(garp), 3, frames)
+        self.assertEqual(len(garp), 3, garp)
         offsets = [f.t - asked for f in rarp]
         self.assertLess(offsets[0], 0.2, offsets)
         self.assertGreater(offsets[1] - offsets[0], 0.1, offsets)
@@ -198,7 +207,6 @@ class FerryNetTest(NetScenarios, unittest.TestCase):
         self.assertEqual([params[k] for k in ("announce-initial", "announce-max",
                                               "announce-rounds", "announce-step")],
                          [10, 200, 2, 40])
-        from qmp import QmpError
         with self.assertRaises(QmpError) as bad:
             vm.set_parameters(announce_rounds=1001)
         self.assertIn("announce-rounds", bad.exception.desc)
@@ -216,9 +224,9 @@ class FerryNetTest(NetScenarios, unittest.TestCase):
         client = netns.StreamClient(t.client, GUEST_IP, ECHO_PORT, interval=0.02)
         client.wait_echoes(10, timeout=30)
         vm.qmp.command("set_link", {"name": "n0", "up": False})
-        time.sleep(0.3)
+        time.sleep(0.3)  # echoes already on the way may still land
         cut = time.time()
-        time.sleep(1.5)
+        time.sleep(1.5)  # a window to see that none come back (no event marks an absence)
         self.assertEqual([e for e in client.echoes() if e[2] > cut], [],
                          "echoes came back with the link down")
         vm.qmp.command("set_link", {"name": "n0", "up": True})
