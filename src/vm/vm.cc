@@ -305,6 +305,11 @@ namespace {
 std::string nic_name(VirtioNet& nic, size_t index) {
   return nic.config().id.empty() ? "virtio-net-device." + std::to_string(index) : nic.config().id;
 }
+
+// The monitor names a card by its name or by its netdev's id.
+bool nic_named(VirtioNet& nic, size_t index, const std::string& name) {
+  return nic_name(nic, index) == name || nic.config().netdev == name;
+}
 }  // namespace
 
 std::vector<NicInfo> Vm::query_nics() {
@@ -330,7 +335,7 @@ bool Vm::set_link(const std::string& name, bool up) {
   const std::vector<VirtioNet*> nics = board_->nics();
   bool found = false;
   for (size_t i = 0; i < nics.size(); ++i) {
-    if (nic_name(*nics[i], i) != name && nics[i]->config().netdev != name) continue;
+    if (!nic_named(*nics[i], i, name)) continue;
     nics[i]->set_link(up);
     found = true;
   }
@@ -343,13 +348,13 @@ std::string Vm::announce_self(const AnnounceParams& params,
   for (const std::string& name : interfaces) {
     bool known = false;
     for (size_t i = 0; i < nics.size(); ++i)
-      known = known || nic_name(*nics[i], i) == name || nics[i]->config().netdev == name;
+      known = known || nic_named(*nics[i], i, name);
     if (!known) return "no network card or netdev named '" + name + "'";
   }
   for (size_t i = 0; i < nics.size(); ++i) {
     bool wanted = interfaces.empty();
     for (const std::string& name : interfaces)
-      wanted = wanted || nic_name(*nics[i], i) == name || nics[i]->config().netdev == name;
+      wanted = wanted || nic_named(*nics[i], i, name);
     if (wanted) nics[i]->announce(params);
   }
   return "";
